@@ -1,0 +1,1 @@
+"""Command families: one module each, every command declared once next to its handler."""

@@ -1,0 +1,7 @@
+"""Placeholder family module (server); filled in by its own change."""
+
+from __future__ import annotations
+
+from damselfly.commands.spec import CommandSpec
+
+COMMANDS: list[CommandSpec] = []

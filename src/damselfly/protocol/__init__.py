@@ -1,0 +1,1 @@
+"""RESP2/RESP3 wire format: request parsing, reply types and reply encoding."""

@@ -1,0 +1,1 @@
+"""The server: event loop, connections, dispatch and per-client state."""

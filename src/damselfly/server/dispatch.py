@@ -1,0 +1,93 @@
+"""The one way a command runs: lookup -> arity -> auth -> handler -> reply value.
+
+Clients, and later EXEC, Lua's redis.call and AOF replay, all call `execute`, so every command is
+checked, timed and counted the same way whoever sends it. Handlers raise CommandError; here it
+becomes an ErrorReply value (the encoder writes it), and INFO errorstats/commandstats are kept.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from damselfly import errors
+from damselfly.commands.spec import CommandSpec
+from damselfly.errors import CommandError
+from damselfly.protocol.types import ErrorReply
+
+if TYPE_CHECKING:
+    from damselfly.server.client import Client
+
+_perf_ns = time.perf_counter_ns
+
+
+def sanitize(text: str) -> str:
+    """Error lines cannot contain newlines: Redis replaces them with spaces."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def unknown_command_error(argv: list[bytes]) -> str:
+    args = ""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += "'" + arg[: 128 - len(args)].decode("utf-8", "replace") + "' "
+    name = argv[0][:128].decode("utf-8", "replace")
+    return sanitize(errors.UNKNOWN_COMMAND.format(name, args))
+
+
+def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
+    """The spec to run for argv, or the error text (unknown command/subcommand, arity, auth)."""
+    table = client.server.commands
+    spec = table.get(argv[0])
+    if spec is None:
+        spec = table.get(argv[0].lower())
+        if spec is None:
+            return unknown_command_error(argv)
+    if spec.subcommands:
+        if len(argv) == 1:
+            return errors.WRONG_ARGS.format(spec.name)
+        sub = spec.subcommands.get(argv[1].lower())
+        if sub is None:
+            return sanitize(
+                errors.UNKNOWN_SUBCOMMAND.format(
+                    argv[1][:128].decode("utf-8", "replace"), spec.name.upper()
+                )
+            )
+        spec = sub
+    arity = spec.arity
+    n = len(argv)
+    if (arity > 0 and n != arity) or n < -arity:
+        spec.rejected_calls += 1
+        return errors.WRONG_ARGS.format(spec.name)
+    if not client.authenticated and "no_auth" not in spec.flags:
+        spec.rejected_calls += 1
+        return errors.NOAUTH
+    return spec
+
+
+def execute(client: Client, argv: list[bytes]) -> Any:
+    server = client.server
+    resolved = resolve(client, argv)
+    if type(resolved) is str:
+        server.count_error(resolved)
+        return ErrorReply(resolved)
+    spec: CommandSpec = resolved  # type: ignore[assignment]
+    server.now_ms = server.clock.now_ms()
+    if server.monitors:
+        server.feed_monitors(client, argv)
+    start = _perf_ns()
+    try:
+        reply = spec.handler(client, argv)  # type: ignore[misc]
+    except CommandError as exc:
+        reply = ErrorReply(sanitize(exc.message))
+        spec.failed_calls += 1
+        server.count_error(reply)
+    elapsed_us = (_perf_ns() - start) // 1000
+    spec.calls += 1
+    spec.usec += elapsed_us
+    server.stat_numcommands += 1
+    if elapsed_us >= server.slowlog_threshold_us >= 0:
+        server.slowlog_add(client, argv, elapsed_us)
+    client.last_command = spec.name.encode()
+    return reply
