@@ -44,9 +44,9 @@ def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
         spec = table.get(argv[0].lower())
         if spec is None:
             return unknown_command_error(argv)
-    if spec.subcommands:
-        if len(argv) == 1:
-            return errors.WRONG_ARGS.format(spec.name)
+    # A container named alone falls through to the arity check: that rejects CLIENT (arity -2)
+    # and runs COMMAND (arity -1), which answers by itself too.
+    if spec.subcommands and len(argv) > 1:
         sub = spec.subcommands.get(argv[1].lower())
         if sub is None:
             return sanitize(
