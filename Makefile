@@ -45,6 +45,7 @@ docs: $(VENV)/.installed
 	$(BIN)/python tools/gen_commands_md.py > docs/commands.md
 
 bench: $(VENV)/.test-installed redis-server
+	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,)
 
 clean:
