@@ -102,7 +102,7 @@ def pop_elements(client: Client, key: bytes, lst: ListValue, where: int, count: 
 
 def pop_generic(client: Client, argv: list[bytes], where: int) -> Any:
     if len(argv) > 3:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(errors.WRONG_ARGS.format(argv[0].decode("utf-8", "replace").lower()))
     count = -1
     if len(argv) == 3:
         value = to_int(argv[2])
@@ -317,11 +317,12 @@ def move_element(
 ) -> bytes:
     """Move one element between lists (LMOVE/BLMOVE core); `src` is non-empty."""
     db = client.db
-    dst = get_list(db, destination)
     element = src.popleft() if wherefrom == LEFT else src.pop()
     db.modified(source)
     client.server.notify_keyspace_event("l", "lpop" if wherefrom == LEFT else "rpop", source, db)
     delete_if_empty(client, source, src)
+    # Looked up after the pop: source and destination may be the same (now possibly gone) list.
+    dst = get_list(db, destination)
     if dst is None:
         dst = ListValue()
         db.data[destination] = dst
