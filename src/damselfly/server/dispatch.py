@@ -83,6 +83,11 @@ def execute(client: Client, argv: list[bytes]) -> Any:
         reply = ErrorReply(sanitize(exc.message))
         spec.failed_calls += 1
         server.count_error(reply)
+    except Exception as exc:  # a bug in a handler: answer and keep serving, never drop the client
+        server.log_warning(f"Internal error in '{spec.name}': {exc!r}")
+        reply = ErrorReply(sanitize(f"ERR internal error in '{spec.name}': {exc!r}"))
+        spec.failed_calls += 1
+        server.count_error(reply)
     elapsed_us = (_perf_ns() - start) // 1000
     spec.calls += 1
     spec.usec += elapsed_us
