@@ -1,8 +1,13 @@
-"""Reply value -> RESP2 or RESP3 bytes.
+"""Reply value -> RESP2 or RESP3 bytes, as redis-server 7.0 writes them.
 
 `encode` appends to a list of byte chunks that the connection joins into one write, so a pipeline
 of replies costs one `transport.write`. The common shapes (bulk strings, integers, OK) are tested
-first; constant replies come from small caches instead of being formatted again.
+first; constant replies come from small caches instead of being formatted again. RESP3-only shapes
+are downgraded for RESP2 the way Redis does: a map becomes a flat array, a set or push an array,
+a double or big number a bulk string, a boolean the integer 1/0, a verbatim string a bulk string
+of its text, and a null `$-1` (or `*-1` for NULL_ARRAY). Error and status lines must not contain
+CR or LF, so (like Redis's addReplyErrorFormat) those become spaces. Text is encoded with
+surrogateescape so that a request byte quoted in an error goes back out as that same byte.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import math
 from typing import Any
 
 from damselfly.protocol.types import (
+    BigNumber,
     Bool,
     Double,
     ErrorReply,
@@ -29,20 +35,20 @@ _STATUS_CACHE: dict[str, bytes] = {}
 
 
 def format_double(value: float) -> bytes:
-    """A double as Redis prints it in replies: shortest round-trip form, inf/-inf/nan spelled out."""
-    if math.isinf(value):
-        return b"inf" if value > 0 else b"-inf"
-    if math.isnan(value):
-        return b"nan"
-    if value == int(value) and abs(value) < 1e17:
-        return b"%d" % int(value)
-    text = repr(value)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = exp[0] if exp[0] in "+-" else "+"
-        digits = exp.lstrip("+-").lstrip("0") or "0"
-        text = f"{mantissa}e{sign}{digits.zfill(2)}"
-    return text.encode()
+    """A double as Redis 7.0's addReplyDouble prints it: printf's "%.17g" (1.1 is
+    1.1000000000000001, 1e20 is 1e+20, 1e-05 keeps two exponent digits), inf and -inf spelled out.
+    Python's %-formatting of finite doubles is the same as C's, digit for digit."""
+    if value != value:
+        # glibc prints a NaN with its sign bit set as "-nan".
+        return b"-nan" if math.copysign(1.0, value) < 0 else b"nan"
+    return b"%.17g" % value
+
+
+def _line(text: str) -> bytes:
+    """A status or error text as one protocol line: CR and LF become spaces."""
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text.encode("utf-8", "surrogateescape")
 
 
 def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
@@ -57,7 +63,9 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
     elif t is Status:
         cached = _STATUS_CACHE.get(value)
         if cached is None:
-            cached = _STATUS_CACHE[value] = b"+" + value.encode() + b"\r\n"
+            cached = b"+" + _line(value) + b"\r\n"
+            if len(_STATUS_CACHE) < 1024:
+                _STATUS_CACHE[value] = cached
         out.append(cached)
     elif value is None:
         out.append(b"_\r\n" if resp3 else b"$-1\r\n")
@@ -68,7 +76,7 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
     elif t is Raw:
         out.append(value)
     elif t is ErrorReply:
-        out.append(b"-" + value.encode() + b"\r\n")
+        out.append(b"-" + _line(value) + b"\r\n")
     elif t is Map:
         if resp3:
             out.append(b"%%%d\r\n" % len(value))
@@ -104,6 +112,12 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
             out.append(b"=%d\r\n%s\r\n" % (len(body), body))
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(value.text), value.text))
+    elif t is BigNumber:
+        digits = value.encode()
+        if resp3:
+            out.append(b"(" + digits + b"\r\n")
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(digits), digits))
     elif t is str:
         data = value.encode()
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))

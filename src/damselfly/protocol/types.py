@@ -2,7 +2,9 @@
 
 Handlers return ordinary values where the mapping is obvious: `bytes` is a bulk string, `int`
 an integer, `None` a null, `list` an array. The wrappers here carry the RESP3 shapes (maps, sets,
-doubles, booleans, verbatim strings, pushes) and are downgraded for RESP2 clients by the encoder.
+doubles, booleans, big numbers, verbatim strings, pushes) and are downgraded for RESP2 clients by
+the encoder exactly as Redis 7.0 downgrades them (checked against DEBUG PROTOCOL in
+tests/wire/test_resp3.py).
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class Bool:
 
     def __init__(self, value: bool) -> None:
         self.value = value
+
+
+class BigNumber(str):
+    """RESP3 big number (`(` followed by the decimal digits); a bulk string in RESP2."""
+
+    __slots__ = ()
 
 
 class Verbatim:

@@ -31,8 +31,8 @@ def unknown_command_error(argv: list[bytes]) -> str:
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'" + arg[: 128 - len(args)].decode("utf-8", "replace") + "' "
-    name = argv[0][:128].decode("utf-8", "replace")
+        args += "'" + arg[: 128 - len(args)].decode("utf-8", "surrogateescape") + "' "
+    name = argv[0][:128].decode("utf-8", "surrogateescape")
     return sanitize(errors.UNKNOWN_COMMAND.format(name, args))
 
 
@@ -51,7 +51,7 @@ def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
         if sub is None:
             return sanitize(
                 errors.UNKNOWN_SUBCOMMAND.format(
-                    argv[1][:128].decode("utf-8", "replace"), spec.name.upper()
+                    argv[1][:128].decode("utf-8", "surrogateescape"), spec.name.upper()
                 )
             )
         spec = sub
