@@ -1,14 +1,34 @@
 """One asyncio.Protocol per connection: bytes in, replies out, one write per read.
 
 `data_received` parses every complete command in what arrived, runs them in order through
-`dispatch.execute`, encodes each reply for the client's protocol version (a HELLO 3 in the middle
-of a pipeline switches the replies after it) and writes all replies with ONE `transport.write`.
+`dispatch.execute`, encodes each reply for the client's protocol version at the time it ran (a
+HELLO 3 in the middle of a pipeline switches the replies after it) and writes all the replies with
+ONE `transport.write`: a pipeline of N commands costs one system call, not N. Only when the
+replies of one batch pass FLUSH_BYTES are they written in several pieces (see below).
 
-Back-pressure: when the transport's write buffer passes its high-water mark asyncio calls
-`pause_writing`; we stop reading that client until it drains (`resume_writing`), so a client that
-does not read its replies cannot make us buffer without bound. `client-output-buffer-limit`
-(normal class, hard limit) disconnects it outright, like Redis. Commands that must wait (CLIENT
-PAUSE) are kept in `pending` and the socket is not read until they have run.
+Flow control, and when each stop ends:
+- Back-pressure: when the transport's write buffer passes its high-water mark (64 KiB) asyncio
+  calls `pause_writing` and we stop reading the socket until `resume_writing` (buffer below the
+  low-water mark). One read can still hold thousands of small requests with big replies (256 KiB
+  of `GET k` is ~13000 GETs), so every CHECK_EVERY commands the replies built so far are
+  measured; past FLUSH_BYTES they are written at once, and if that pauses writing the rest of
+  the batch waits in `pending` until the transport drains. A client that does not read its
+  replies therefore costs at most about FLUSH_BYTES + CHECK_EVERY replies + 64 KiB, and is
+  stalled, not disconnected, when no output limit applies.
+- `client-output-buffer-limit` (hard limit of class normal, or pubsub for subscribed clients):
+  checked after every write. With a limit set the batch is not held back (Redis runs all that
+  it read); past the limit the connection is dropped at once, buffered replies discarded.
+- CLIENT PAUSE: a command that must wait is parked with the rest of its batch in `pending`, the
+  socket is not read, and the server resumes us (`resume_pending`) when the pause ends.
+- Blocking commands (BLPOP ...): the handler registers a waiter (`client.blocked`) and answers
+  nothing; the commands after it wait in `pending` until the blocking manager calls `unblocked`
+  with the reply. Blocked clients waiting on keys a command wrote are served right after that
+  command, before the next one runs.
+- Out-of-band data for a client (pub/sub messages, MONITOR lines) goes after the replies it has
+  produced so far: into the batch being built when the client itself is running, else straight
+  to the transport.
+- Closing: after QUIT, a protocol error or a CLIENT KILL of itself the replies already produced
+  are written first (`transport.close` flushes), and nothing pipelined after it runs.
 """
 
 from __future__ import annotations
@@ -21,185 +41,351 @@ from damselfly.errors import ProtocolError
 from damselfly.protocol.encoder import encode
 from damselfly.protocol.parser import RequestParser
 from damselfly.server import dispatch
-from damselfly.server.client import REPLY_OFF, REPLY_ON, REPLY_SKIP, Client
+from damselfly.server.client import REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 
 if TYPE_CHECKING:
     from damselfly.server.server import Server
 
+_SUPPRESSED = REPLY_OFF | REPLY_SKIP
+
+# Every CHECK_EVERY commands of a batch the replies built so far are measured; past FLUSH_BYTES
+# they are written right away (see the module docstring). Small enough to bound a non-reading
+# client's cost, large enough that ordinary pipelines still get one write per read.
+CHECK_EVERY = 32
+FLUSH_BYTES = 256 * 1024
+
 
 class ClientProtocol(asyncio.Protocol):
-    __slots__ = ("server", "client", "parser", "transport", "pending", "reading_paused", "closed")
+    __slots__ = (
+        "batch",
+        "client",
+        "closed",
+        "detached",
+        "parser",
+        "pending",
+        "pending_error",
+        "reading_paused",
+        "server",
+        "transport",
+        "waiting_argv",
+        "writing_paused",
+    )
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self.parser = RequestParser(server.config["proto-max-bulk-len"])
+        # Commands held back by CLIENT PAUSE, and the protocol error that followed them.
         self.pending: list[list[bytes]] = []
+        self.pending_error: ProtocolError | None = None
         self.reading_paused = False
+        self.writing_paused = False
         self.closed = False
+        self.detached = False
         self.transport: Any = None
         self.client: Client | None = None
+        # The replies being built while this client's commands run; out-of-band messages for
+        # the client (pub/sub, MONITOR) go here then, so they follow the replies before them.
+        self.batch: list[bytes] | None = None
+        # The command of this client that is blocked on keys (CLIENT LIST shows its argv-mem).
+        self.waiting_argv: list[bytes] = []
 
     # -- connection lifecycle ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         server = self.server
-        sock = transport.get_extra_info("socket")
         client = Client(server, server.next_client_id(), transport)
+        client.extra["protocol"] = self
+        self.client = client
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             client.fd = sock.fileno()
             if sock.family in (socket.AF_INET, socket.AF_INET6):
-                try:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                except OSError:
-                    pass
-                peer = transport.get_extra_info("peername")
-                local = transport.get_extra_info("sockname")
-                client.addr = _format_addr(peer)
-                client.laddr = _format_addr(local)
+                _tune_tcp(sock, server.config["tcp-keepalive"])
+                client.addr = _format_addr(transport.get_extra_info("peername"))
+                client.laddr = _format_addr(transport.get_extra_info("sockname"))
             else:
+                # Redis names both ends of a unix socket connection "<path>:0".
                 client.unix = True
-                client.addr = "/unixsocket:0"
-                client.laddr = str(transport.get_extra_info("sockname") or "")
-        self.client = client
-        client.extra["protocol"] = self
+                path = transport.get_extra_info("sockname") or server.config["unixsocket"]
+                client.addr = client.laddr = f"{path}:0"
         if len(server.clients) >= server.config["maxclients"]:
-            transport.write(b"-ERR max number of clients reached\r\n")
-            transport.close()
-            self.closed = True
+            self.transport.write(b"-ERR max number of clients reached\r\n")
+            self.transport.close()
+            self.closed = self.detached = True
             server.stat_rejected_connections += 1
             return
         server.add_client(client)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self.client is not None:
-            self.server.remove_client(self.client)
+        self._detach()
+
+    def _detach(self) -> None:
+        """Forget the client once: it leaves CLIENT LIST and its close hooks run."""
+        if self.detached:
+            return
+        self.detached = True
+        self.pending = []
+        client = self.client
+        if client is not None:
+            if self in self.server.paused:
+                self.server.paused.remove(self)
+            self.server.remove_client(client)
 
     def pause_writing(self) -> None:
+        self.writing_paused = True
         self._pause_reading()
 
     def resume_writing(self) -> None:
-        if not self.pending and not self.server.client_paused(self.client):
+        self.writing_paused = False
+        client = self.client
+        if self.pending and client is not None and not client.postponed and client.blocked is None:
+            # Held back by back-pressure (not by CLIENT PAUSE or a blocking command).
+            self.resume_pending()
+        elif not self.pending:
             self._resume_reading()
 
     def _pause_reading(self) -> None:
         if not self.reading_paused and not self.closed:
             self.reading_paused = True
-            try:
-                self.transport.pause_reading()
-            except RuntimeError:
-                pass
+            self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
         if self.reading_paused and not self.closed:
             self.reading_paused = False
-            try:
-                self.transport.resume_reading()
-            except RuntimeError:
-                pass
+            self.transport.resume_reading()
 
     # -- requests ------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        client = self.client
-        if client is None or self.closed:
+        if self.closed:
             return
+        client = self.client
+        assert client is not None
+        server = self.server
         commands, error = self.parser.feed(data, client.authenticated)
-        if self.parser.pending() > self.server.config["client-query-buffer-limit"]:
-            self.server.log_warning(
+        client.last_interaction_ms = server.clock.now_ms()
+        buffered = self.parser.pending()
+        if buffered and buffered > server.config["client-query-buffer-limit"]:
+            server.log_warning(
                 f"Closing client that reached max query buffer length: id={client.id} "
                 f"addr={client.addr}"
             )
             self.close()
             return
         if self.pending:
+            # Still parked (bytes that were in flight when reading paused): keep the order.
             self.pending.extend(commands)
-            commands = []
+            if error is not None and self.pending_error is None:
+                self.pending_error = error
+            return
         out: list[bytes] = []
+        self.batch = out
         if commands:
             self.run_commands(commands, out)
-        if error is not None:
+        while self.parser.stalled and not (self.pending or client.close_after_reply or self.closed):
+            # The parser stopped at a limit that depends on authentication: the commands before
+            # it (maybe an AUTH) have run, so it goes on with the client's state now, like Redis.
+            commands, error = self.parser.feed(b"", client.authenticated)
+            if commands:
+                self.run_commands(commands, out)
+        if error is not None and not client.close_after_reply:
+            # (After QUIT Redis reads no further, so it never sees the malformed bytes.)
             if self.pending:
-                # Commands held back by CLIENT PAUSE run first; the error follows them.
-                self.pending.append([b"\x00protocol-error", error.message.encode()])
+                self.pending_error = error
             else:
-                out.append(b"-" + error.message.encode() + b"\r\n")
-                client.close_after_reply = True
-                self.server.log_verbose(f"Protocol error ({error}) from client: id={client.id}")
+                self._protocol_error(error, out)
+        self.batch = None
         self.flush(out)
 
     def run_commands(self, commands: list[list[bytes]], out: list[bytes]) -> None:
+        """Run `commands` in order, appending encoded replies to `out`.
+
+        Stops early, keeping the rest in `pending`, at a command CLIENT PAUSE holds back, after
+        a command that blocked (BLPOP ...), or when back-pressure says the client is not reading.
+        """
         client = self.client
         assert client is not None
         server = self.server
-        for index, argv in enumerate(commands):
+        execute = dispatch.execute
+        blocking = getattr(server, "blocking", None)
+        counted = 0  # chunks of `out` already added to `size`
+        size = 0
+        for index in range(len(commands)):
             if client.close_after_reply or self.closed:
-                break
-            if argv[0] == b"\x00protocol-error":
-                out.append(b"-" + argv[1] + b"\r\n")
-                client.close_after_reply = True
-                break
+                return
+            argv = commands[index]
             if server.pause_until and server.must_wait(client, argv):
                 self.pending = commands[index:]
+                client.postponed = True
                 self._pause_reading()
                 server.park_paused(self)
                 return
-            client.last_interaction_ms = server.clock.now_ms()
-            reply = dispatch.execute(client, argv)
-            mode = client.reply_mode
-            if mode == REPLY_ON:
+            reply = execute(client, argv)
+            if client.blocked is not None:
+                # The command waits for a key; its reply comes through `unblocked`, and the
+                # commands pipelined after it wait for that.
+                self.waiting_argv = argv
+                self.pending = commands[index + 1 :]
+                self._pause_reading()
+                if blocking is not None and blocking.ready:
+                    blocking.serve_ready()
+                return
+            if client.reply_flags:
+                self._reply_with_flags(reply, out)
+            else:
                 encode(reply, client.resp == 3, out)
-            elif mode == REPLY_SKIP:
-                client.reply_mode = REPLY_ON
-            elif mode == REPLY_OFF:
-                pass
-        self.pending = []
+            if blocking is not None and blocking.ready:
+                # This command wrote keys that blocked clients wait for: serve them now that it
+                # has finished (never in the middle of it).
+                blocking.serve_ready()
+            if index % CHECK_EVERY == CHECK_EVERY - 1:
+                end = len(out)
+                size += sum(map(len, out[counted:end]))
+                counted = end
+                if size >= FLUSH_BYTES:
+                    self.transport.write(b"".join(out))
+                    out.clear()
+                    counted = size = 0
+                    self._check_output_limit()
+                    if self.closed:
+                        return
+                    if self.writing_paused and not self._output_limit():
+                        self.pending = commands[index + 1 :]
+                        return
+
+    def _reply_with_flags(self, reply: Any, out: list[bytes]) -> None:
+        """Encode `reply` unless CLIENT REPLY OFF/SKIP says not to, then move SKIP along."""
+        client = self.client
+        assert client is not None
+        flags = client.reply_flags
+        if not flags & _SUPPRESSED:
+            encode(reply, client.resp == 3, out)
+        flags &= ~REPLY_SKIP
+        if flags & REPLY_SKIP_NEXT:
+            flags = (flags | REPLY_SKIP) & ~REPLY_SKIP_NEXT
+        client.reply_flags = flags
+
+    def _protocol_error(self, error: ProtocolError, out: list[bytes]) -> None:
+        client = self.client
+        assert client is not None
+        if not client.reply_flags & _SUPPRESSED:
+            # surrogateescape: "expected '$', got '%c'" quotes the raw request byte.
+            out.append(b"-" + error.message.encode("utf-8", "surrogateescape") + b"\r\n")
+        client.close_after_reply = True
+        self.server.log_verbose(f"Protocol error ({error}) from client: id={client.id}")
 
     def resume_pending(self) -> None:
-        """Run commands held back by CLIENT PAUSE, then read the socket again."""
-        if self.closed or not self.pending:
+        """A pause or back-pressure is over: run the held commands, then read again."""
+        client = self.client
+        if self.closed or client is None:
             return
-        commands, self.pending = self.pending, []
+        client.postponed = False
         out: list[bytes] = []
-        self.run_commands(commands, out)
+        self._continue(out)
+
+    def unblocked(self, reply: Any) -> None:
+        """The blocking command finished (served, timed out or CLIENT UNBLOCK): send its
+        reply, then run what was pipelined after it."""
+        client = self.client
+        if self.closed or client is None:
+            return
+        self.waiting_argv = []
+        out: list[bytes] = []
+        if client.reply_flags:
+            self._reply_with_flags(reply, out)
+        else:
+            encode(reply, client.resp == 3, out)
+        self._continue(out)
+
+    def _continue(self, out: list[bytes]) -> None:
+        commands, self.pending = self.pending, []
+        self.batch = out
+        if commands:
+            self.run_commands(commands, out)
+        if not self.pending and self.pending_error is not None:
+            error, self.pending_error = self.pending_error, None
+            self._protocol_error(error, out)
+        self.batch = None
         self.flush(out)
-        if not self.pending and not self.transport.is_closing():
-            if self.transport.get_write_buffer_size() == 0 or not self.reading_paused:
-                self._resume_reading()
-            else:
-                self._resume_reading()
+        if not self.pending and not self.writing_paused:
+            self._resume_reading()
 
     def flush(self, out: list[bytes]) -> None:
         client = self.client
         assert client is not None
         if out and not self.closed:
             self.transport.write(b"".join(out) if len(out) > 1 else out[0])
-            limit = self.server.output_hard_limit
-            if limit and self.transport.get_write_buffer_size() > limit:
-                self.server.log_warning(
-                    f"Client id={client.id} addr={client.addr} scheduled to be closed ASAP "
-                    "for overcoming of output buffer limits."
-                )
-                self.transport.abort()
-                self.closed = True
-                return
-        if client.close_after_reply or client.kill_requested:
+            self._check_output_limit()
+        if client.close_after_reply:
             self.close()
 
     def write_out_of_band(self, data: bytes) -> None:
-        """Bytes for this client that are not a reply to its own command (MONITOR feed)."""
-        if not self.closed:
-            self.transport.write(data)
+        """Bytes for this client that are not a reply to its own command (MONITOR, pub/sub)."""
+        client = self.client
+        if self.closed or client is None or client.reply_flags & _SUPPRESSED:
+            return
+        if self.batch is not None:
+            self.batch.append(data)
+            return
+        self.transport.write(data)
+        self._check_output_limit()
+
+    def _check_output_limit(self) -> None:
+        buffered = self.transport.get_write_buffer_size()
+        if not buffered:  # the usual case: the kernel took everything
+            return
+        limit = self._output_limit()
+        if limit and buffered > limit:
+            client = self.client
+            assert client is not None
+            self.server.log_warning(
+                f"Client id={client.id} addr={client.addr} closed for overcoming of output "
+                "buffer limits."
+            )
+            self.abort()
+
+    def _output_limit(self) -> int:
+        client = self.client
+        assert client is not None
+        server = self.server
+        return server.output_pubsub_limit if client.pubsub else server.output_hard_limit
 
     def close(self) -> None:
+        """Close after writing what is buffered; the client leaves the server's tables now."""
         if not self.closed:
             self.closed = True
             self.transport.close()
+        self._detach()
+
+    def abort(self) -> None:
+        """Drop the connection and whatever is still buffered for it."""
+        if not self.closed:
+            self.closed = True
+            self.transport.abort()
+        self._detach()
+
+
+def _tune_tcp(sock: socket.socket, keepalive: int) -> None:
+    """TCP_NODELAY (replies are already batched per read) and Redis's keepalive settings."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if keepalive > 0:
+            # Like Redis: first probe after `tcp-keepalive` idle seconds, then every third of
+            # that, and give up after 3 unanswered probes.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, keepalive)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, keepalive // 3))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except OSError:
+        pass
 
 
 def _format_addr(addr: Any) -> str:
     if not addr:
         return ""
     host, port = addr[0], addr[1]
-    return f"{host}:{port}"
+    # Like Redis: IPv6 hosts in brackets ("[::1]:6379"), so the port stays unambiguous.
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
