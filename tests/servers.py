@@ -6,11 +6,11 @@ Both run as subprocesses on free loopback ports, so every test talks over a real
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,8 @@ def start_redis(*options: str) -> ServerProcess:
         "--save", "",
         "--appendonly", "no",
         "--daemonize", "no",
-        "--dir", os.environ.get("TMPDIR", "/tmp"),
+        "--dir", tempfile.mkdtemp(prefix="damselfly-oracle-"),
+        "--dbfilename", "oracle.rdb",
         *options,
     ]  # fmt: skip
     return ServerProcess("redis", argv, port)
