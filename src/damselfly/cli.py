@@ -1,18 +1,22 @@
-"""`damselfly [config-file] [--name value ...]`, like redis-server.
+"""`damselfly [config-file] [--name value ...] [-]`, read the way redis-server reads its arguments.
 
-Options come from the one parameter registry (config.py): the config file is read first, then
-command-line options override it, exactly as redis-server does (it appends the options to the
-file's text). `-` as the config file reads it from standard input.
+Options come from the one parameter registry (config.py). As in redis-server, the command line is
+turned into config-file text and appended to the file's text (and to standard input's, with `-`),
+then the whole text is applied line by line: a later line wins, and an error names the line of
+that combined text, so `damselfly --hz abc` fails "at line 2" exactly like redis-server. A bad
+line ends the process with redis-server's "FATAL CONFIG FILE ERROR" block and exit code 1.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from damselfly import REDIS_VERSION, __version__
-from damselfly.config import Config, ConfigError, default_config
-from damselfly.protocol.parser import split_inline
+from damselfly.config import Config, ConfigFileError, default_config, quote
 
 USAGE = """Usage: damselfly [/path/to/damselfly.conf] [options] [-]
        damselfly - (read config from stdin)
@@ -21,98 +25,85 @@ USAGE = """Usage: damselfly [/path/to/damselfly.conf] [options] [-]
 
 Examples:
        damselfly (run the server with default config)
+       echo 'maxmemory 128mb' | damselfly -
        damselfly /etc/damselfly/6379.conf
        damselfly --port 7777
-       damselfly --port 7777 --requirepass secret
+       damselfly --port 0 --unixsocket /tmp/damselfly.sock
        damselfly /etc/mydamselfly.conf --loglevel verbose -
 
 Every parameter of the config file (redis.conf syntax) is also an option: --name value.
-"""
+The config file may `include` other files."""
+
+
+class StartupError(Exception):
+    """A problem that stops the server before it starts: message for stderr, exit code 1."""
 
 
 def version_line() -> str:
     return f"damselfly v={__version__} redis_version={REDIS_VERSION} bits=64"
 
 
-def parse_lines(text: str) -> list[tuple[int, str, list[str]]]:
-    """Config text -> (line number, original line, words), skipping blanks and comments."""
-    result = []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            words = [w.decode() for w in split_inline(stripped.encode())]
-        except Exception:
-            raise _FatalLine(number, line, "Unbalanced quotes in configuration line") from None
-        result.append((number, line, words))
-    return result
+def options_text(args: list[str]) -> str:
+    """Command-line options as config lines: `--port 7000 --save` -> 'port "7000" \\nsave ""'.
+
+    A word after an option name is one of its values (quoted, so spaces survive), even when it
+    starts with "--" while the option has no value yet; `--save` with nothing after it means
+    `save ""` (snapshots off), the one option that may stand alone.
+    """
+    options = ""
+    have_value = True
+    for i, arg in enumerate(args):
+        if have_value and arg.startswith("--"):
+            if options:
+                options += "\n"
+            options += arg[2:] + " "
+            have_value = len(arg[2:].split()) > 1
+            if not have_value and arg.lower() == "--save":
+                last = i == len(args) - 1
+                if last or args[i + 1].startswith("--"):
+                    options += '""'
+                    have_value = True
+        else:
+            options += quote(arg) + " "
+            have_value = True
+    return options
 
 
-class _FatalLine(Exception):
-    def __init__(self, number: int, line: str, reason: str) -> None:
-        super().__init__(reason)
-        self.number = number
-        self.line = line
-        self.reason = reason
-
-
-def apply_text(config: Config, text: str) -> None:
-    for number, line, words in parse_lines(text):
-        name, values = words[0].lower(), words[1:]
-        try:
-            if not values:
-                raise ConfigError("wrong number of arguments")
-            config.set(name, " ".join(values), startup=True)
-        except ConfigError as exc:
-            reason = str(exc)
-            if name not in config.params:
-                reason = "Bad directive or wrong number of arguments"
-            raise _FatalLine(number, line, reason) from None
-
-
-def build_config(argv: list[str]) -> Config:
+def build_config(argv: list[str], stdin_text: str | None = None) -> Config:
+    """The configuration for this command line; raises StartupError or ConfigFileError."""
     config = default_config()
     args = list(argv)
     text = ""
-    if args and not args[0].startswith("--") and args[0] != "-":
+    if args and not args[0].startswith("-"):
         path = args.pop(0)
         try:
             with open(path) as f:
                 text = f.read()
         except OSError as exc:
-            raise SystemExit(f"Fatal error, can't open config file '{path}': {exc.strerror}") from None
-    options: list[str] = []
-    read_stdin = False
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "-":
-            read_stdin = True
-            i += 1
-            continue
-        if not arg.startswith("--"):
-            raise SystemExit(f"Invalid option '{arg}': options must start with -- (see --help)")
-        name = arg[2:]
-        values: list[str] = []
-        i += 1
-        while i < len(args) and not args[i].startswith("--") and args[i] != "-":
-            values.append(args[i])
-            i += 1
-        if not values:
-            values = [""] if name in ("save",) else []
-        options.append(" ".join([name, *[_quote(v) for v in values]]))
-    if read_stdin:
-        text += "\n" + sys.stdin.read()
-    text += "\n" + "\n".join(options)
-    apply_text(config, text)
+            raise StartupError(
+                f"Fatal error, can't open config file '{path}': {exc.strerror}"
+            ) from None
+        config.file = os.path.abspath(path)
+    from_stdin = False
+    if args and args[-1] == "-":
+        from_stdin = True
+        args.pop()
+    elif args and args[0] == "-":
+        from_stdin = True
+        args.pop(0)
+    if from_stdin:
+        text += stdin_text if stdin_text is not None else sys.stdin.read()
+    text += "\n" + options_text(args)
+    config.load_text(text)
     return config
 
 
-def _quote(value: str) -> str:
-    if value == "" or any(c in value for c in " \t\"'"):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return value
+def fatal_config_block(exc: ConfigFileError) -> str:
+    return (
+        f"\n*** FATAL CONFIG FILE ERROR (damselfly {__version__}) ***\n"
+        f"Reading the configuration file, at line {exc.number}\n"
+        f">>> '{exc.line}'\n{exc.reason}\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,23 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         config = build_config(args)
-    except _FatalLine as exc:
-        sys.stderr.write(
-            f"\n*** FATAL CONFIG FILE ERROR (damselfly {__version__}) ***\n"
-            f"Reading the configuration file, at line {exc.number}\n"
-            f">>> '{exc.line.strip()}'\n{exc.reason}\n"
-        )
+    except ConfigFileError as exc:
+        sys.stderr.write(fatal_config_block(exc))
         return 1
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            sys.stderr.write(exc.code + "\n")
-            return 1
-        raise
+    except StartupError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
     from damselfly.server.server import Server
 
     server = Server(config)
-    for line in server.banner():
-        server.log_warning(line)
+    runner: Callable[[Coroutine[Any, Any, int]], int]
     try:
         import uvloop
 

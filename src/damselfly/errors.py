@@ -111,3 +111,24 @@ GETKEYS_INVALID_COMMAND = "ERR Invalid command specified"
 GETKEYS_INVALID_NUMBER_OF_ARGS = "ERR Invalid number of arguments specified for command"
 GETKEYS_NO_KEY_ARGUMENTS = "ERR The command has no key arguments"
 GETKEYS_INVALID_ARGUMENTS = "ERR Invalid arguments specified for command"
+# Server commands (commands/server.py): CONFIG, DEBUG, SLOWLOG, LATENCY, SHUTDOWN.
+CONFIG_SET_UNKNOWN = "ERR Unknown option or number of arguments for CONFIG SET - '{}'"
+CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"
+DEBUG_NOT_ALLOWED = (
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you '
+    "can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server."
+)
+SUBCOMMAND_OR_ARITY = "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP."
+DEBUG_NOT_POSITIVE = "ERR value is out of range, must be positive"
+DEBUG_RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
+DEBUG_PROTOCOL_TYPE = (
+    "ERR Wrong protocol type name. Please use one of the following: "
+    "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+)
+DEBUG_QUICKLIST_THRESHOLD = "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
+DEBUG_RELOAD_OPTIONS = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
+LATENCY_NO_SAMPLES = "ERR No samples available for event '{}'"
+SHUTDOWN_NOT_IN_PROGRESS = "ERR No shutdown in progress."
+SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."

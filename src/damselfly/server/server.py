@@ -1,32 +1,66 @@
 """The Server owns everything: config, clock, databases, clients, statistics and the event loop.
 
 It also owns the cron (`hz` ticks a second: active expiry, client timeouts, CLIENT PAUSE
-deadlines) and graceful shutdown (SIGINT/SIGTERM or SHUTDOWN: stop listening, close clients, exit).
+deadlines, the ops/sec and memory samples INFO reports), the diagnostics that watch commands
+(MONITOR feed, SLOWLOG, LATENCY events), the listening sockets (rebound when CONFIG SET changes
+`port` or `bind`) and graceful shutdown: SHUTDOWN, SIGTERM and SIGINT all end in `shutdown()`,
+which stops listening, closes every client, removes the unix socket and pid file, and makes
+`serve()` return the exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import os
+import resource
 import signal
+import socket
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from damselfly import REDIS_VERSION, __version__
 from damselfly.clock import Clock
 from damselfly.commands.registry import build_table
-from damselfly.config import Config
+from damselfly.config import Config, ConfigError
 from damselfly.keyspace.database import Database
 from damselfly.keyspace.expiry import ActiveExpiry
 
 if TYPE_CHECKING:
+    from damselfly.commands.spec import CommandSpec
     from damselfly.server.client import Client
     from damselfly.server.protocol import ClientProtocol
 
+# Commands that are not writes but may propagate one, so CLIENT PAUSE WRITE holds them too
+# (Redis's MAY_REPLICATE flag, which COMMAND INFO does not show).
+MAY_REPLICATE = frozenset({"eval", "evalsha", "fcall", "publish", "spublish", "pfcount"})
+
 LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 LOG_MARKS = {0: ".", 1: "-", 2: "*", 3: "#"}
+
+# instantaneous_ops_per_sec, like Redis: a sample every 100 ms, the mean of the last 16.
+OPS_SAMPLE_PERIOD_S = 0.1
+OPS_SAMPLES = 16
+# LATENCY HISTORY keeps this many samples per event (one per second at most), as Redis does.
+LATENCY_HISTORY_LEN = 160
+# SLOWLOG entries keep at most this many arguments, each cut to this many bytes.
+SLOWLOG_MAX_ARGC = 32
+SLOWLOG_MAX_ARGLEN = 128
+
+# SHUTDOWN flags (also what shutdown-on-sigint / shutdown-on-sigterm hold).
+SHUTDOWN_SAVE = "save"
+SHUTDOWN_NOSAVE = "nosave"
+SHUTDOWN_NOW = "now"
+SHUTDOWN_FORCE = "force"
+
+# Why an optional ("-" prefixed) bind address may be skipped: it does not exist here.
+_UNAVAILABLE_ADDRESS = frozenset(
+    {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT}
+)
 
 
 class Server:
@@ -44,6 +78,10 @@ class Server:
         self._next_client_id = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[asyncio.AbstractServer] = []
+        self.unix_listeners: list[asyncio.AbstractServer] = []
+        # TCP listeners by (address as `bind` spells it, port), so a rebind keeps the ones
+        # still wanted.
+        self.tcp_listeners: dict[tuple[str, int], asyncio.AbstractServer] = {}
         self.active_expiry = ActiveExpiry(self)
         self.shutdown_event: asyncio.Event | None = None
         self.exit_code = 0
@@ -58,17 +96,42 @@ class Server:
         self.errorstats: dict[str, int] = {}
         self.stat_total_error_replies = 0
         self.lastsave = int(time.time())
+        # instantaneous_ops_per_sec samples, and when/at which count the last one was taken.
+        self.ops_samples: deque[float] = deque(maxlen=OPS_SAMPLES)
+        self._ops_mark = (time.monotonic(), 0)
+        self.memory_peak = 0
+        self.memory_startup = self.memory_rss()
+        # Replication IDs INFO reports (DEBUG CHANGE-REPL-ID draws new ones).
+        self.replid = os.urandom(20).hex()
+        self.replid2 = "0" * 40
+        # DEBUG QUICKLIST-PACKED-THRESHOLD (list elements from this size are stored unpacked).
+        self.quicklist_packed_threshold = 1 << 30
+        # DEBUG PAUSE-CRON 1 stops the periodic tasks (expiry, timeouts, samples).
+        self.cron_paused = False
+        # INFO fields other families own ("pubsub_channels", "number_of_cached_scripts", ...):
+        # name -> a callable giving the current value; INFO prints 0 for those not registered.
+        self.info_fields: dict[str, Callable[[], Any]] = {}
+        # The persistence hook SHUTDOWN calls when it must save: returns False when saving failed.
+        # None while damselfly has no persistence (then SHUTDOWN SAVE saves nothing).
+        self.shutdown_save: Callable[[], bool] | None = None
+        self.shutting_down = False
         # MONITOR, SLOWLOG, LATENCY.
         self.monitors: list[Client] = []
         self.slowlog: deque[tuple[int, int, int, list[bytes], str, bytes]] = deque()
         self.slowlog_next_id = 0
+        # dispatch calls slowlog_add for every command that took at least this long: the smaller
+        # of the slowlog threshold and the latency monitor's (-1 when both are off).
         self.slowlog_threshold_us = config["slowlog-log-slower-than"]
+        # event -> (unix time, latency ms) samples, newest last; and each event's all-time max.
         self.latency_events: dict[str, deque[tuple[int, int]]] = {}
+        self.latency_max: dict[str, int] = {}
         # CLIENT PAUSE: deadline in ms (0 = not paused) and what it holds back.
         self.pause_until = 0
         self.pause_all = False
         self.paused: list[ClientProtocol] = []
+        # client-output-buffer-limit hard limits in bytes (0 = none) for normal and pubsub clients.
         self.output_hard_limit = 0
+        self.output_pubsub_limit = 0
         self.notify_flags = ""
         self.key_listeners: list[Any] = []
         self.client_close_hooks: list[Any] = []
@@ -81,15 +144,22 @@ class Server:
         """Bind the parameters whose change must reach live state."""
         params = self.config.params
 
+        def change_dir(value: Any) -> None:
+            try:
+                os.chdir(value)
+            except OSError as exc:
+                raise ConfigError(exc.strerror or "can't change directory") from None
+
         def set_slowlog(value: Any) -> None:
-            self.slowlog_threshold_us = value
+            self.update_slow_threshold()
 
         def set_slowlog_len(value: Any) -> None:
             while len(self.slowlog) > value:
                 self.slowlog.pop()
 
         def set_output_limit(value: Any) -> None:
-            self.output_hard_limit = parse_output_limit(value)
+            self.output_hard_limit = parse_output_limit(value, "normal")
+            self.output_pubsub_limit = parse_output_limit(value, "pubsub")
 
         def set_notify(value: Any) -> None:
             self.notify_flags = value
@@ -108,6 +178,33 @@ class Server:
             set_output_limit(self.config["client-output-buffer-limit"])
         params["notify-keyspace-events"].on_change = set_notify
         self.notify_flags = self.config["notify-keyspace-events"]
+        params["latency-monitor-threshold"].on_change = set_slowlog
+        params["port"].on_change = lambda value: self.rebind(value, self.config["bind"], "port")
+        params["bind"].on_change = lambda value: self.rebind(self.config["port"], value, "bind")
+        params["dir"].on_change = change_dir
+        self.update_slow_threshold()
+
+    def update_slow_threshold(self) -> None:
+        candidates = []
+        slowlog_us = self.config["slowlog-log-slower-than"]
+        if slowlog_us >= 0:
+            candidates.append(slowlog_us)
+        latency_ms = self.config["latency-monitor-threshold"]
+        if latency_ms > 0:
+            candidates.append(latency_ms * 1000)
+        self.slowlog_threshold_us = min(candidates) if candidates else -1
+
+    def is_local(self, client: Client) -> bool:
+        """A unix socket or loopback connection (enable-debug-command "local" and the like)."""
+        if client.unix:
+            return True
+        host = client.addr.rsplit(":", 1)[0].strip("[]")
+        return host in ("127.0.0.1", "::1") or host.startswith("::ffff:127.0.0.1")
+
+    def allows(self, setting: str, client: Client) -> bool:
+        """A yes/no/local protection setting (enable-debug-command ...) for this client."""
+        value = self.config[setting]
+        return bool(value == "yes" or (value == "local" and self.is_local(client)))
 
     def requires_auth(self) -> bool:
         return bool(self.config["requirepass"])
@@ -158,28 +255,133 @@ class Server:
         self.stat_total_error_replies += 1
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        """Send one command to every MONITOR client, in Redis's line format.
+
+        Like Redis, administrative commands (CONFIG, DEBUG, SLOWLOG ...) and those flagged
+        skip_monitor are not shown, and passwords are replaced by "(redacted)".
+        """
+        spec = self._spec_for(argv)
+        if spec is not None and ("admin" in spec.flags or "skip_monitor" in spec.flags):
+            return
         now = time.time()
-        where = "unix:" + client.laddr if client.unix else client.addr
-        parts = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
+        if client.unix:
+            where = "unix:" + self.config["unixsocket"]
+        else:
+            where = client.addr
+        shown = _redact(argv)
+        parts = " ".join('"' + _monitor_escape(a) + '"' for a in shown)
         line = f"+{now:.6f} [{client.db.index} {where}] {parts}\r\n".encode()
         for monitor in list(self.monitors):
-            proto = monitor.extra.get("protocol")
-            if proto is not None and monitor is not client:
-                proto.write_out_of_band(line)
+            if monitor is not client:
+                monitor.write_push(line)
+
+    def _spec_for(self, argv: list[bytes]) -> CommandSpec | None:
+        spec = self.commands.get(argv[0]) or self.commands.get(argv[0].lower())
+        if spec is not None and spec.subcommands and len(argv) > 1:
+            spec = spec.subcommands.get(argv[1].lower(), spec)
+        return spec
 
     def slowlog_add(self, client: Client, argv: list[bytes], elapsed_us: int) -> None:
+        """Called by dispatch for a command that ran past `slowlog_threshold_us`: it goes to the
+        slow log (unless flagged skip_slowlog) and, past latency-monitor-threshold, becomes a
+        "command" or "fast-command" latency event."""
+        spec = self._spec_for(argv)
+        flags = spec.flags if spec is not None else frozenset()
+        latency_ms = self.config["latency-monitor-threshold"]
+        if latency_ms and elapsed_us // 1000 >= latency_ms:
+            event = "fast-command" if "fast" in flags else "command"
+            self.latency_add_sample(event, elapsed_us // 1000)
+        threshold = self.config["slowlog-log-slower-than"]
+        if threshold < 0 or elapsed_us < threshold or "skip_slowlog" in flags:
+            return
         max_len = self.config["slowlog-max-len"]
         if max_len <= 0:
             return
-        args = list(argv[:32])
-        if len(argv) > 32:
-            args[-1] = b"... (%d more arguments)" % (len(argv) - 31)
-        args = [a if len(a) <= 128 else a[:128] + b"... (%d more bytes)" % (len(a) - 128) for a in args]
-        entry = (self.slowlog_next_id, int(time.time()), elapsed_us, args, client.addr, client.name)
+        shown = _redact(argv, self.config)
+        args = list(shown[:SLOWLOG_MAX_ARGC])
+        if len(shown) > SLOWLOG_MAX_ARGC:
+            args[-1] = b"... (%d more arguments)" % (len(shown) - SLOWLOG_MAX_ARGC + 1)
+        args = [
+            a
+            if len(a) <= SLOWLOG_MAX_ARGLEN
+            else a[:SLOWLOG_MAX_ARGLEN] + b"... (%d more bytes)" % (len(a) - SLOWLOG_MAX_ARGLEN)
+            for a in args
+        ]
+        entry = (
+            self.slowlog_next_id,
+            int(time.time()),
+            elapsed_us,
+            args,
+            client.addr,
+            client.name,
+        )
         self.slowlog_next_id += 1
         self.slowlog.appendleft(entry)
         while len(self.slowlog) > max_len:
             self.slowlog.pop()
+
+    def latency_add_sample(self, event: str, latency_ms: int) -> None:
+        """Record a latency spike; samples in the same second keep only the largest."""
+        now = int(time.time())
+        history = self.latency_events.get(event)
+        if history is None:
+            history = self.latency_events[event] = deque(maxlen=LATENCY_HISTORY_LEN)
+        if history and history[-1][0] == now:
+            if latency_ms > history[-1][1]:
+                history[-1] = (now, latency_ms)
+        else:
+            history.append((now, latency_ms))
+        if latency_ms > self.latency_max.get(event, 0):
+            self.latency_max[event] = latency_ms
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: what Redis's resetServerStats and resetCommandTableStats clear."""
+        for spec in self.commands.values():
+            for s in (spec, *spec.subcommands.values()):
+                s.calls = s.usec = s.rejected_calls = s.failed_calls = 0
+        self.errorstats.clear()
+        self.stat_total_error_replies = 0
+        self.stat_numcommands = 0
+        self.stat_numconnections = 0
+        self.stat_rejected_connections = 0
+        self.stats_expired_keys = 0
+        self.stat_keyspace_hits = 0
+        self.stat_keyspace_misses = 0
+        self.ops_samples.clear()
+        self._ops_mark = (time.monotonic(), 0)
+        self.memory_peak = 0
+
+    # -- memory, cpu ---------------------------------------------------------------------------
+
+    @staticmethod
+    def memory_rss() -> int:
+        """Resident set size in bytes (from /proc/self/statm; ru_maxrss where /proc is absent)."""
+        try:
+            with open("/proc/self/statm", "rb") as f:
+                pages = int(f.read().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def memory_used(self) -> int:
+        """used_memory: damselfly counts its whole resident size (Python has no cheap exact
+        figure for the dataset), so it is comparable to Redis's used_memory_rss."""
+        used = self.memory_rss()
+        if used > self.memory_peak:
+            self.memory_peak = used
+        return used
+
+    def instantaneous_ops(self) -> int:
+        if not self.ops_samples:
+            return 0
+        return round(sum(self.ops_samples) / len(self.ops_samples))
+
+    def _sample_ops(self) -> None:
+        now = time.monotonic()
+        then, count = self._ops_mark
+        if now - then >= OPS_SAMPLE_PERIOD_S:
+            self.ops_samples.append((self.stat_numcommands - count) / (now - then))
+            self._ops_mark = (now, self.stat_numcommands)
 
     # -- CLIENT PAUSE --------------------------------------------------------------------------
 
@@ -187,28 +389,55 @@ class Server:
         return bool(self.pause_until) and client is not None
 
     def must_wait(self, client: Client, argv: list[bytes]) -> bool:
+        """Does CLIENT PAUSE hold this command back? Like Redis, commands that fail before
+        running (unknown, wrong arity, NOAUTH) are answered at once; under WRITE only writes,
+        commands that may replicate (EVAL, PUBLISH, PFCOUNT ...) and EXEC of such wait."""
         if self.clock.now_ms() >= self.pause_until:
             self.unpause()
             return False
-        spec = self.commands.get(argv[0].lower())
+        spec = self._pausable_spec(client, argv)
         if spec is None:
             return False
-        if spec.subcommands and len(argv) > 1:
-            spec = spec.subcommands.get(argv[1].lower(), spec)
         if self.pause_all:
-            return spec.name not in ("client|unpause",)
-        return "write" in spec.flags or spec.name in ("eval", "evalsha", "publish", "pfcount")
+            return True
+        if spec.name == "exec":
+            queued = client.multi or ()
+            return any(self._writes(self._pausable_spec(client, a)) for a in queued)
+        return self._writes(spec)
+
+    def _pausable_spec(self, client: Client, argv: list[bytes]) -> CommandSpec | None:
+        spec = self.commands.get(argv[0]) or self.commands.get(argv[0].lower())
+        if spec is not None and spec.subcommands and len(argv) > 1:
+            spec = spec.subcommands.get(argv[1].lower())
+        if spec is None:
+            return None
+        n = len(argv)
+        if (spec.arity > 0 and n != spec.arity) or n < -spec.arity:
+            return None
+        if not client.authenticated and "no_auth" not in spec.flags:
+            return None
+        return spec
+
+    @staticmethod
+    def _writes(spec: CommandSpec | None) -> bool:
+        if spec is None:
+            return False
+        return "write" in spec.flags or "may_replicate" in spec.flags or spec.name in MAY_REPLICATE
 
     def park_paused(self, proto: ClientProtocol) -> None:
         if proto not in self.paused:
             self.paused.append(proto)
 
     def pause(self, until_ms: int, pause_all: bool) -> None:
-        self.pause_until = max(self.pause_until, until_ms) if self.pause_until else until_ms
-        self.pause_all = pause_all or (self.pause_all and bool(self.pause_until))
-        self.pause_all = pause_all
+        """A pause only ever grows: the later deadline and the stronger mode (ALL over WRITE)."""
+        if self.pause_until:
+            self.pause_until = max(self.pause_until, until_ms)
+            self.pause_all = self.pause_all or pause_all
+        else:
+            self.pause_until = until_ms
+            self.pause_all = pause_all
         if self.loop is not None:
-            delay = max(0.0, (until_ms - self.clock.now_ms()) / 1000)
+            delay = max(0.0, (self.pause_until - self.clock.now_ms()) / 1000)
             self.loop.call_later(delay + 0.001, self._check_pause)
 
     def _check_pause(self) -> None:
@@ -216,6 +445,7 @@ class Server:
             self.unpause()
 
     def unpause(self) -> None:
+        """End the pause; parked clients run their held commands in the order they were parked."""
         self.pause_until = 0
         self.pause_all = False
         parked, self.paused = self.paused, []
@@ -253,104 +483,223 @@ class Server:
 
     def cron(self) -> None:
         assert self.loop is not None
+        if self.shutting_down:
+            return
+        hz = max(1, min(500, self.config["hz"]))
+        if self.cron_paused:
+            self.loop.call_later(1.0 / hz, self.cron)
+            return
         self.active_expiry.slow_cycle()
+        self._sample_ops()
+        self.memory_used()
         if self.pause_until and self.clock.now_ms() >= self.pause_until:
             self.unpause()
         timeout = self.config["timeout"]
         if timeout:
             limit = self.clock.now_ms() - timeout * 1000
             for client in list(self.clients.values()):
-                if client.last_interaction_ms < limit and not client.monitor:
-                    proto = client.extra.get("protocol")
-                    if proto is not None:
-                        proto.close()
+                if client.last_interaction_ms < limit and not client.idle_timeout_exempt():
+                    client.kill()
         hz = max(1, min(500, self.config["hz"]))
         self.loop.call_later(1.0 / hz, self.cron)
 
     # -- run -----------------------------------------------------------------------------------
+
+    def open_tcp_sockets(
+        self, port: int, addrs: list[str]
+    ) -> list[tuple[tuple[str, int], socket.socket]]:
+        """Bound, listening sockets for `port` on each of `addrs` (as `bind` spells them), each
+        with its (address, port) key, or OSError (and nothing left open).
+
+        Addresses with a leading "-" are optional (skipped when unavailable, like an absent
+        IPv6 stack); "*" means every IPv4 address and "::*" every IPv6 one.
+        """
+        opened: list[tuple[tuple[str, int], socket.socket]] = []
+        try:
+            for addr in addrs:
+                optional = addr.startswith("-")
+                host = addr.lstrip("-")
+                if host == "*":
+                    host = "0.0.0.0"
+                elif host == "::*":
+                    host = "::"
+                try:
+                    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                    try:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                        if family == socket.AF_INET6:
+                            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                        sock.bind((host, port))
+                        sock.listen(self.config["tcp-backlog"])
+                        sock.setblocking(False)
+                    except OSError:
+                        sock.close()
+                        raise
+                except OSError as exc:
+                    if optional and exc.errno in _UNAVAILABLE_ADDRESS:
+                        continue
+                    raise OSError(exc.errno, f"{host}:{port}: {exc.strerror}") from None
+                opened.append(((addr, port), sock))
+                if port == 0:
+                    # An ephemeral port: every address must share the one the first one got.
+                    port = sock.getsockname()[1]
+        except OSError:
+            for _, sock in opened:
+                sock.close()
+            raise
+        return opened
+
+    async def _serve_sockets(self, opened: list[tuple[tuple[str, int], socket.socket]]) -> None:
+        from damselfly.server.protocol import ClientProtocol
+
+        assert self.loop is not None
+        for key, sock in opened:
+            listener = await self.loop.create_server(
+                lambda: ClientProtocol(self), sock=sock, backlog=self.config["tcp-backlog"]
+            )
+            self.tcp_listeners[key] = listener
+            self.listeners.append(listener)
+
+    def rebind(self, port: int, bind: str, changed: str) -> None:
+        """CONFIG SET port/bind: listen on the addresses not yet served first, then drop the
+        ones no longer wanted, so a failure leaves the server listening where it was. An address
+        served both before and after keeps its socket (closing and reopening it could race)."""
+        if self.loop is None:
+            return
+        wanted = bind.split() if port else []
+        missing = [addr for addr in wanted if (addr, port) not in self.tcp_listeners]
+        try:
+            opened = self.open_tcp_sockets(port, missing)
+        except OSError:
+            raise ConfigError(
+                "Unable to listen on this port"
+                if changed == "port"
+                else "Failed to bind to specified addresses."
+            ) from None
+        keep = {(addr, port) for addr in wanted}
+        for key in list(self.tcp_listeners):
+            if key not in keep:
+                listener = self.tcp_listeners.pop(key)
+                listener.close()
+                self.listeners.remove(listener)
+        self.loop.create_task(self._serve_sockets(opened))
 
     async def start(self) -> None:
         from damselfly.server.protocol import ClientProtocol
 
         self.loop = asyncio.get_running_loop()
         self.shutdown_event = asyncio.Event()
+        for line in self.banner():
+            self.log_warning(line)
+        directory = self.config["dir"]
+        if directory and directory != ".":
+            try:
+                os.chdir(directory)
+            except OSError as exc:
+                self.log_warning(f"Can't chdir to '{directory}': {exc.strerror}")
+                raise SystemExit(1) from None
         port = self.config["port"]
-        backlog = self.config["tcp-backlog"]
         if port:
-            for addr in self.config["bind"].split():
-                optional = addr.startswith("-")
-                host = addr.lstrip("-")
-                if host == "*":
-                    host = "0.0.0.0"
-                try:
-                    listener = await self.loop.create_server(
-                        lambda: ClientProtocol(self),
-                        host,
-                        port,
-                        reuse_address=True,
-                        backlog=backlog,
-                    )
-                except OSError as exc:
-                    if optional:
-                        continue
-                    self.log_warning(f"Warning: Could not create server TCP listening socket {host}:{port}: {exc.strerror}")
-                    raise SystemExit(1) from None
-                self.listeners.append(listener)
+            try:
+                opened = self.open_tcp_sockets(port, self.config["bind"].split())
+            except OSError as exc:
+                self.log_warning(
+                    f"Warning: Could not create server TCP listening socket {exc.strerror}"
+                )
+                self.log_warning(f"Failed listening on port {port} (tcp), aborting.")
+                raise SystemExit(1) from None
+            await self._serve_sockets(opened)
         unixsocket = self.config["unixsocket"]
         if unixsocket:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(unixsocket)
-            except FileNotFoundError:
-                pass
-            listener = await self.loop.create_unix_server(lambda: ClientProtocol(self), unixsocket, backlog=backlog)
+            try:
+                listener = await self.loop.create_unix_server(
+                    lambda: ClientProtocol(self), unixsocket, backlog=self.config["tcp-backlog"]
+                )
+            except OSError as exc:
+                self.log_warning(f"Failed opening Unix socket: {exc.strerror}")
+                raise SystemExit(1) from None
             perm = self.config["unixsocketperm"]
             if perm:
-                os.chmod(unixsocket, int(str(perm), 8))
+                os.chmod(unixsocket, perm)
             self.listeners.append(listener)
-            self.log_notice(f"The server is now ready to accept connections at {unixsocket}")
+            self.unix_listeners.append(listener)
         if not self.listeners:
-            self.log_warning("Failed listening on any address")
+            self.log_warning("Configured to not listen anywhere, exiting.")
             raise SystemExit(1)
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        pidfile = self.config["pidfile"]
+        if pidfile:
             try:
+                with open(pidfile, "w") as f:
+                    f.write(f"{self.pid}\n")
+            except OSError as exc:
+                self.log_warning(f"Failed to write PID file: {exc.strerror}")
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 self.loop.add_signal_handler(signum, self.signal_shutdown, signum)
-            except (NotImplementedError, RuntimeError):
-                pass
         self.log_notice("Server initialized")
-        self.log_notice("Ready to accept connections tcp" if port else "Ready to accept connections unix")
-        self.loop.call_later(1.0 / max(1, self.config["hz"]), self.cron)
+        if port:
+            self.log_notice("Ready to accept connections tcp")
+        if unixsocket:
+            self.log_notice("Ready to accept connections unix")
+        self.loop.call_later(1.0 / max(1, min(500, self.config["hz"])), self.cron)
 
     def signal_shutdown(self, signum: int) -> None:
+        """SIGINT/SIGTERM: shut down with the flags shutdown-on-sigint/-sigterm give; a second
+        signal while a shutdown is under way ends the process at once."""
         name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+        if self.shutting_down:
+            self.log_warning("You insist... exiting now.")
+            os._exit(1)
         self.log_warning(f"Received {name} scheduling shutdown...")
-        self.request_shutdown()
+        setting = "shutdown-on-sigint" if signum == signal.SIGINT else "shutdown-on-sigterm"
+        if not self.shutdown(set(self.config[setting])):
+            self.log_warning("Errors trying to shut down the server, check the logs")
 
     def request_shutdown(self) -> None:
+        self.shutdown(set())
+
+    def shutdown(self, flags: set[str]) -> bool:
+        """Stop serving: save if asked (or if save points are set, unless NOSAVE), then close
+        everything and let serve() return. False, and the server keeps running, when the save
+        failed and FORCE was not given."""
+        self.log_warning("User requested shutdown...")
+        want_save = SHUTDOWN_SAVE in flags or (
+            bool(self.config["save"]) and SHUTDOWN_NOSAVE not in flags
+        )
+        if want_save and self.shutdown_save is not None:
+            self.log_notice("Saving the final RDB snapshot before exiting.")
+            if not self.shutdown_save() and SHUTDOWN_FORCE not in flags:
+                self.log_warning("Error trying to save the DB, can't exit.")
+                return False
+        self.shutting_down = True
+        for listener in self.listeners:
+            listener.close()
+        for client in list(self.clients.values()):
+            client.kill()
+        unixsocket = self.config["unixsocket"]
+        if unixsocket:
+            with contextlib.suppress(OSError):
+                os.unlink(unixsocket)
+        pidfile = self.config["pidfile"]
+        if pidfile:
+            self.log_notice("Removing the pid file.")
+            with contextlib.suppress(OSError):
+                os.unlink(pidfile)
+        self.log_warning("damselfly is now ready to exit, bye bye...")
         if self.shutdown_event is not None:
             self.shutdown_event.set()
+        return True
 
     async def serve(self) -> int:
         await self.start()
         assert self.shutdown_event is not None
         await self.shutdown_event.wait()
-        await self.stop()
+        # Let the transports flush and close before the loop goes away.
+        await asyncio.sleep(0)
         return self.exit_code
-
-    async def stop(self) -> None:
-        self.log_warning("User requested shutdown...")
-        for listener in self.listeners:
-            listener.close()
-        for client in list(self.clients.values()):
-            proto = client.extra.get("protocol")
-            if proto is not None:
-                proto.close()
-        unixsocket = self.config["unixsocket"]
-        if unixsocket:
-            try:
-                os.unlink(unixsocket)
-            except OSError:
-                pass
-        self.log_warning("damselfly is now ready to exit, bye bye...")
 
     def uptime_s(self) -> int:
         return int(time.monotonic() - self.start_monotonic)
@@ -364,13 +713,13 @@ class Server:
         ]
 
 
-def parse_output_limit(text: str) -> int:
-    """The hard limit of the `normal` class from `client-output-buffer-limit` (0 = none)."""
+def parse_output_limit(text: str, cls: str) -> int:
+    """The hard limit of class `cls` from `client-output-buffer-limit` (0 = none)."""
     from damselfly.config import parse_memory
 
     words = str(text).split()
     for i in range(0, len(words) - 3, 4):
-        if words[i].lower() == "normal":
+        if words[i].lower() == cls:
             return parse_memory(words[i + 1])
     return 0
 
@@ -397,3 +746,25 @@ def _monitor_escape(arg: bytes) -> str:
         else:
             out.append("\\x%02x" % b)
     return "".join(out)
+
+
+def _redact(argv: list[bytes], config: Config | None = None) -> list[bytes]:
+    """argv with secrets replaced by "(redacted)" for MONITOR and SLOWLOG, as Redis does:
+    AUTH's arguments, HELLO's AUTH user and password, and sensitive CONFIG SET values."""
+    name = argv[0].lower()
+    if name == b"auth":
+        return [argv[0], *([b"(redacted)"] * (len(argv) - 1))]
+    if name == b"hello":
+        shown = list(argv)
+        for i, arg in enumerate(argv):
+            if arg.lower() == b"auth" and i + 2 < len(argv) and i >= 2:
+                shown[i + 1] = shown[i + 2] = b"(redacted)"
+        return shown
+    if name == b"config" and config is not None and len(argv) > 2 and argv[1].lower() == b"set":
+        shown = list(argv)
+        for i in range(2, len(argv) - 1, 2):
+            param = config.params.get(argv[i].decode("utf-8", "replace").lower())
+            if param is not None and param.sensitive:
+                shown[i + 1] = b"(redacted)"
+        return shown
+    return argv
