@@ -26,11 +26,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], log: Any, timeout: float = 15.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            log.seek(0)
+            out = log.read().decode(errors="replace")
             raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -46,10 +49,13 @@ class ServerProcess:
         self.name = name
         self.port = port
         self.host = "127.0.0.1"
+        # The log goes to a file, not a pipe: nobody reads a pipe while the server runs, and a
+        # full one would stall the server.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
-        wait_for_port(port, self.proc)
+        wait_for_port(port, self.proc, self.log)
 
     def client(self, protocol: int = 2, **kwargs: Any) -> redis.Redis:
         return redis.Redis(host=self.host, port=self.port, protocol=protocol, **kwargs)
@@ -68,7 +74,11 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+        return self.output()
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
 
 def start_damselfly(*options: str) -> ServerProcess:
@@ -194,4 +204,4 @@ def _reply_end(buf: bytes, pos: int) -> int | None:
             if p is None:
                 return None
         return p
-    raise ValueError(f"bad reply type {kind!r} in {buf[pos:pos+40]!r}")
+    raise ValueError(f"bad reply type {kind!r} in {buf[pos : pos + 40]!r}")

@@ -58,9 +58,7 @@ DECREMENT_OVERFLOW = "ERR decrement would overflow"
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_IDX_AND_LEN = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_LONG = "ERR String too long for LCS"
-LCS_TABLE_TOO_BIG = (
-    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
-)
+LCS_TABLE_TOO_BIG = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 EXPIRE_NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
 UNSUPPORTED_OPTION = "ERR Unsupported option {}"
@@ -119,7 +117,6 @@ DEBUG_NOT_ALLOWED = (
     "can run it from a local connection, otherwise you need to set this option in the "
     "configuration file, and then restart the server."
 )
-SUBCOMMAND_OR_ARITY = "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP."
 DEBUG_NOT_POSITIVE = "ERR value is out of range, must be positive"
 DEBUG_RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 DEBUG_PROTOCOL_TYPE = (
@@ -132,3 +129,7 @@ SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 LATENCY_NO_SAMPLES = "ERR No samples available for event '{}'"
 SHUTDOWN_NOT_IN_PROGRESS = "ERR No shutdown in progress."
 SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
+PUBSUB_CONTEXT = (
+    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+    "allowed in this context"
+)

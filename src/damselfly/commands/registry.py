@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from damselfly.commands import connection, introspection, keyspace, lists, server, strings
+from damselfly.commands import connection, introspection, keyspace, lists, pubsub, server, strings
 from damselfly.commands.spec import CommandSpec
 
-FAMILIES = [strings, keyspace, lists, connection, server, introspection]
+FAMILIES = [strings, keyspace, lists, pubsub, connection, server, introspection]
 
 
 def all_specs() -> list[CommandSpec]:

@@ -62,6 +62,7 @@ class Client:
         "reply_flags",
         "resp",
         "server",
+        "subscribed",
         "transport",
         "unix",
         "user",
@@ -74,6 +75,8 @@ class Client:
         self.resp = 2
         self.authenticated = not server.requires_auth()
         self.user = b"default"
+        # Kept by server/pubsub.py: subscribed to any channel, pattern or shard channel.
+        self.subscribed = False
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
@@ -113,8 +116,7 @@ class Client:
     @property
     def pubsub(self) -> bool:
         """Subscribed to something: RESP2 then only takes (un)subscribe, PING, QUIT, RESET."""
-        extra = self.extra
-        return bool(extra.get("channels") or extra.get("patterns") or extra.get("shard_channels"))
+        return self.subscribed
 
     def subscriptions(self, kind: str) -> int:
         """How many "channels", "patterns" or "shard_channels" this client listens to."""

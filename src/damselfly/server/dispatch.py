@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 _perf_ns = time.perf_counter_ns
 
 
+# What a RESP2 connection with subscriptions may still run.
+SUBSCRIBER_COMMANDS = frozenset(
+    ["subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"]
+    + ["ping", "quit", "reset"]
+)
+
+
 def sanitize(text: str) -> str:
     """Error lines cannot contain newlines: Redis replaces them with spaces."""
     return text.replace("\r", " ").replace("\n", " ")
@@ -63,6 +70,9 @@ def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
     if not client.authenticated and "no_auth" not in spec.flags:
         spec.rejected_calls += 1
         return errors.NOAUTH
+    if client.subscribed and client.resp == 2 and spec.name not in SUBSCRIBER_COMMANDS:
+        spec.rejected_calls += 1
+        return errors.PUBSUB_CONTEXT.format(spec.name)
     return spec
 
 

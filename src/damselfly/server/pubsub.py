@@ -55,6 +55,7 @@ class PubSub:
         if channel in mine:
             return False
         mine[channel] = None
+        client.subscribed = True
         table.setdefault(channel, {})[client] = None
         if kind == "patterns" and channel not in self.matchers:
             self.matchers[channel] = compile_glob(channel)
@@ -65,6 +66,7 @@ class PubSub:
         if not mine or channel not in mine:
             return False
         del mine[channel]
+        client.subscribed = in_subscriber_mode(client)
         table = self._table(kind)
         subscribers = table.get(channel)
         if subscribers is not None:

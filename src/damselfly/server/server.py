@@ -29,6 +29,9 @@ from damselfly.commands.registry import build_table
 from damselfly.config import Config, ConfigError
 from damselfly.keyspace.database import Database
 from damselfly.keyspace.expiry import ActiveExpiry
+from damselfly.server.blocking import BlockingManager
+from damselfly.server.notify import channels_for
+from damselfly.server.pubsub import PubSub
 
 if TYPE_CHECKING:
     from damselfly.commands.spec import CommandSpec
@@ -134,8 +137,14 @@ class Server:
         self.output_pubsub_limit = 0
         self.notify_flags = ""
         self.key_listeners: list[Any] = []
-        self.client_close_hooks: list[Any] = []
-        self.reset_hooks: list[Any] = []
+        # Clients waiting on keys (BLPOP ...) and Pub/Sub subscriptions.
+        self.blocking = BlockingManager(self)
+        self.pubsub = PubSub()
+        self.client_close_hooks: list[Any] = [self.blocking.client_gone, self.pubsub.client_gone]
+        self.reset_hooks: list[Any] = [self.pubsub.client_gone]
+        self.info_fields["pubsub_channels"] = lambda: len(self.pubsub.channels)
+        self.info_fields["pubsub_patterns"] = lambda: len(self.pubsub.patterns)
+        self.info_fields["pubsubshard_channels"] = lambda: len(self.pubsub.shard_channels)
         self.apply_config_hooks()
 
     # -- configuration -------------------------------------------------------------------------
@@ -231,6 +240,8 @@ class Server:
     def key_modified(self, db: Database, key: bytes) -> None:
         """Every write to a key passes here (WATCH, blocked clients, persistence hook in)."""
         self.dirty += 1
+        if self.blocking.waiting:
+            self.blocking.key_written(db, key)
         if self.key_listeners:
             for listener in self.key_listeners:
                 listener(db, key)
@@ -243,9 +254,12 @@ class Server:
                     listener(db, key)
 
     def notify_keyspace_event(self, kind: str, event: str, key: bytes, db: Database) -> None:
-        """Keyspace notifications (issue: pub/sub); a no-op while `notify-keyspace-events` is empty."""
-        if not self.notify_flags:
+        """Publish a keyspace notification when `notify-keyspace-events` enables its class."""
+        flags = self.notify_flags
+        if not flags or kind not in flags:
             return
+        for channel, message in channels_for(flags, event, key, db.index):
+            self.pubsub.publish(channel, message)
 
     # -- errors, monitor, slowlog --------------------------------------------------------------
 
