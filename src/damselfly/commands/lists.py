@@ -16,7 +16,7 @@ from typing import Any
 
 from damselfly import errors
 from damselfly.commands.args import LLONG_MAX, parse_int, to_float, to_int
-from damselfly.commands.spec import Cmd
+from damselfly.commands.spec import Cmd, key_spec
 from damselfly.errors import CommandError
 from damselfly.keyspace.database import Database
 from damselfly.protocol.types import NO_REPLY, NULL_ARRAY, OK
@@ -675,6 +675,7 @@ COMMANDS = [
         "write denyoom",
         cmd_lmove,
         keys=(1, 2, 1),
+        key_specs=(key_spec("RW access delete", index=1), key_spec("RW insert", index=2)),
         group=_L,
         since="6.2.0",
         summary="Pops an element from one end of a list and pushes it to an end of another.",
@@ -686,6 +687,7 @@ COMMANDS = [
         "write denyoom",
         cmd_rpoplpush,
         keys=(1, 2, 1),
+        key_specs=(key_spec("RW access delete", index=1), key_spec("RW insert", index=2)),
         group=_L,
         since="1.2.0",
         summary="Pops the last element of a list and pushes it to the head of another.",
@@ -698,6 +700,7 @@ COMMANDS = [
         "write movablekeys",
         cmd_lmpop,
         keys=(0, 0, 0),
+        key_specs=(key_spec("RW access delete", index=1, keynumidx=0, firstkey=1),),
         group=_L,
         since="7.0.0",
         summary="Pops elements from the first non-empty list among several keys.",
@@ -734,6 +737,7 @@ COMMANDS = [
         "write denyoom noscript blocking",
         cmd_blmove,
         keys=(1, 2, 1),
+        key_specs=(key_spec("RW access delete", index=1), key_spec("RW insert", index=2)),
         group=_L,
         since="6.2.0",
         summary="Moves an element between lists, waiting for the source to have one.",
@@ -746,6 +750,7 @@ COMMANDS = [
         "write denyoom noscript blocking",
         cmd_brpoplpush,
         keys=(1, 2, 1),
+        key_specs=(key_spec("RW access delete", index=1), key_spec("RW insert", index=2)),
         group=_L,
         since="2.2.0",
         doc_flags=("deprecated",),
@@ -758,6 +763,7 @@ COMMANDS = [
         "write blocking movablekeys",
         cmd_blmpop,
         keys=(0, 0, 0),
+        key_specs=(key_spec("RW access delete", index=2, keynumidx=0, firstkey=1),),
         group=_L,
         since="7.0.0",
         summary="Pops elements from the first non-empty list, waiting for one.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from damselfly.commands.spec import Cmd
+from damselfly.commands.spec import Cmd, key_spec
 from damselfly.keyspace.glob import compile_glob
 from damselfly.protocol.encoder import encode_one
 from damselfly.protocol.types import NO_REPLY, Push
@@ -173,7 +173,7 @@ COMMANDS = [
         since="2.0.0",
         summary="Listens for messages published to channels that match patterns.",
         complexity="O(N) where N is the number of patterns to subscribe to.",
-        args="pattern:pattern ...",
+        args="(pattern:block= pattern:pattern) ...",
     ),
     Cmd(
         "ssubscribe",
@@ -181,6 +181,7 @@ COMMANDS = [
         _SUB_FLAGS,
         cmd_ssubscribe,
         keys=(1, -1, 1),
+        key_specs=(key_spec("not_key", index=1, lastkey=-1),),
         group=_P,
         since="7.0.0",
         summary="Listens for messages published to shard channels.",
@@ -215,6 +216,7 @@ COMMANDS = [
         _SUB_FLAGS,
         cmd_sunsubscribe,
         keys=(1, -1, 1),
+        key_specs=(key_spec("not_key", index=1, lastkey=-1),),
         group=_P,
         since="7.0.0",
         summary="Stops listening to shard channels (all when none is named).",
@@ -238,6 +240,7 @@ COMMANDS = [
         "pubsub loading stale fast may_replicate",
         cmd_spublish,
         keys=(1, 1, 1),
+        key_specs=(key_spec("not_key", index=1),),
         group=_P,
         since="7.0.0",
         summary="Posts a message to a shard channel; returns how many received it.",

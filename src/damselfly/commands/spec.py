@@ -472,6 +472,9 @@ def parse_args(text: str) -> list[dict[str, Any]]:
         return items
 
     def _group(alts: list[list[dict[str, Any]]], label: str | None) -> dict[str, Any]:
+        if label and label.endswith(":block") and len(alts) == 1:
+            # (name:block= ...): a block even around one argument (PSUBSCRIBE's pattern).
+            return {"name": label[: -len(":block")], "type": "block", "arguments": alts[0]}
         members = [alt[0] if len(alt) == 1 else _block(alt) for alt in alts]
         if len(members) == 1:
             only = dict(members[0])
