@@ -129,11 +129,8 @@ def test_key_positions_agree_with_the_argument_notation(spec: CommandSpec) -> No
         assert len({"RO", "RW", "OW", "RM"} & set(ks.flags)) == 1
 
 
-# Commands that take arguments but describe none, reported to their owners and not fixed yet.
-KNOWN_UNDOCUMENTED_ARGUMENTS = {
-    "debug": "server.py: DEBUG lacks doc_flags=('syscmd',), which lets Redis leave its "
-    "arguments undocumented",
-}
+# Commands that take arguments but describe none (none left; the mechanism stays for new ones).
+KNOWN_UNDOCUMENTED_ARGUMENTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -218,15 +215,8 @@ KNOWN_MISMATCHES: dict[str, str] = {}
 # COMMAND DOCS argument trees that differ on purpose: Redis 7.0 documents no arguments for
 # GETKEYS, and redis-cli shows a better hint with them.
 INTENDED_DOCS_DIFFERENCES = {"command|getkeys", "command|getkeysandflags"}
-# Argument trees reported to their owners and not fixed yet: command -> what differs.
-KNOWN_DOCS_MISMATCHES: dict[str, str] = {
-    "client|kill": "connection.py: the argument is named ip-port, Redis names it ip:port "
-    "(write ip:port:string)",
-    "client|list": "connection.py: ID is a tokened multiple integer, Redis has a block "
-    "(write [ID (client-id:integer ...)])",
-    "debug": "server.py: DEBUG lacks doc_flags=('syscmd',); Redis 7.0 marks it syscmd and "
-    "documents no arguments for it",
-}
+# Argument trees that differ from Redis and are not fixed yet: command -> what differs.
+KNOWN_DOCS_MISMATCHES: dict[str, str] = {}
 
 
 @pytest.mark.differential

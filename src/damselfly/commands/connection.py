@@ -653,15 +653,15 @@ COMMANDS = [
             _sub("kill", -3, _CLIENT_ADMIN, cmd_client_kill, since="2.4.0",
                  complexity="O(N) where N is the number of connections",
                  summary="Closes the connections matching an address or a set of filters.",
-                 args="(filter= ip-port:string|(new-format= [ID client-id:integer]|"
+                 args="(filter= ip:port:string|(new-format= [ID client-id:integer]|"
                  "[TYPE (normal_master_slave_pubsub= NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|"
-                 "[USER username:string]|[ADDR ip-port:string]|[LADDR ip-port:string]|"
+                 "[USER username:string]|[ADDR ip:port:string]|[LADDR ip:port:string]|"
                  "[SKIPME yes/no:string]) ...)"),
             _sub("list", -2, _CLIENT_ADMIN, cmd_client_list, since="2.4.0",
                  complexity="O(N) where N is the number of connections",
                  summary="Describes every connection, or those of a type or with given ids.",
                  args="[TYPE (normal_master_replica_pubsub= NORMAL|MASTER|REPLICA|PUBSUB)] "
-                 "[ID client-id:integer ...]", tips="nondeterministic_output"),
+                 "[ID (client-id:integer ...)]", tips="nondeterministic_output"),
             _sub("no-evict", 3, _CLIENT_ADMIN, cmd_client_no_evict, since="7.0.0",
                  summary="Exempts the connection from client eviction, or ends the exemption.",
                  args="(enabled= ON|OFF)"),
