@@ -23,7 +23,17 @@ _perf_ns = time.perf_counter_ns
 
 # What a RESP2 connection with subscriptions may still run.
 SUBSCRIBER_COMMANDS = frozenset(
-    "subscribe psubscribe ssubscribe unsubscribe punsubscribe sunsubscribe ping quit reset".split()
+    [
+        "subscribe",
+        "psubscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "sunsubscribe",
+        "ping",
+        "quit",
+        "reset",
+    ]
 )
 
 
