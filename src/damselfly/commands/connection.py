@@ -226,7 +226,7 @@ def client_info_line(target: Client, caller: Client, argv: list[bytes]) -> str:
                 current = proto.waiting_argv
             elif target.postponed and proto.pending:
                 current = proto.pending[0]
-        cmd = _text(target.last_command)
+        cmd = target.last_command
     argv_mem = _argv_len(current)
     multi = target.multi
     multi_mem = sum(_argv_len(a) for a in multi) if multi else 0

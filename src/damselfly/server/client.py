@@ -88,7 +88,7 @@ class Client:
         self.created_ms = server.clock.now_ms()
         self.last_interaction_ms = self.created_ms
         # The last command run, as CLIENT LIST's cmd= shows it ("NULL" before the first one).
-        self.last_command = b"NULL"
+        self.last_command = "NULL"  # the name of the last command run (CLIENT LIST cmd=)
         self.transport = transport
         # Close once the replies so far are written (QUIT, protocol error, CLIENT KILL of self);
         # commands pipelined after it are not run.

@@ -54,7 +54,7 @@ def unknown_command_error(argv: list[bytes]) -> str:
 
 def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
     """The spec to run for argv, or the error text (unknown command/subcommand, arity, auth)."""
-    table = client.server.commands
+    table = client.server.command_lookup
     spec = table.get(argv[0])
     if spec is None:
         spec = table.get(argv[0].lower())
@@ -87,11 +87,24 @@ def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
 
 def execute(client: Client, argv: list[bytes]) -> Any:
     server = client.server
-    resolved = resolve(client, argv)
-    if type(resolved) is str:
-        server.count_error(resolved)
-        return ErrorReply(resolved)
-    spec: CommandSpec = resolved  # type: ignore[assignment]
+    # The common case inline (a known plain command, right arity, authenticated, not in RESP2
+    # subscriber mode); everything else, errors included, goes through `resolve`.
+    spec = server.command_lookup.get(argv[0])
+    arity = spec.arity if spec is not None else 0
+    if (
+        spec is None
+        or spec.subcommands
+        or (arity > 0 and len(argv) != arity)
+        or len(argv) < -arity
+        or not client.authenticated
+        or client.subscribed
+    ):
+        resolved = resolve(client, argv)
+        if type(resolved) is str:
+            server.count_error(resolved)
+            return ErrorReply(resolved)
+        spec = resolved  # type: ignore[assignment]
+        assert spec is not None
     server.now_ms = server.clock.now_ms()
     if server.monitors:
         server.feed_monitors(client, argv)
@@ -113,5 +126,5 @@ def execute(client: Client, argv: list[bytes]) -> Any:
     server.stat_numcommands += 1
     if elapsed_us >= server.slowlog_threshold_us >= 0:
         server.slowlog_add(client, argv, elapsed_us)
-    client.last_command = spec.name.encode()
+    client.last_command = spec.name
     return reply

@@ -76,6 +76,10 @@ class Server:
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
         self.commands = build_table()
+        # Dispatch's lookup: the table plus each name in upper case, since clients send "SET" or
+        # "set" and one dict probe beats lowering every command name.
+        self.command_lookup = dict(self.commands)
+        self.command_lookup.update({name.upper(): spec for name, spec in self.commands.items()})
         self.dbs = [Database(self, i) for i in range(config["databases"])]
         self.clients: dict[int, Client] = {}
         self._next_client_id = 0
