@@ -43,6 +43,7 @@ test: lint typecheck unit
 
 docs: $(VENV)/.installed
 	$(BIN)/python tools/gen_commands_md.py > docs/commands.md
+	$(BIN)/python tools/gen_config_md.py > docs/configuration.md
 
 bench: $(VENV)/.test-installed redis-server
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[test,bench]'

@@ -12,9 +12,9 @@ from damselfly.commands.registry import iter_specs
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_generator() -> ModuleType:
-    path = ROOT / "tools" / "gen_commands_md.py"
-    spec = importlib.util.spec_from_file_location("gen_commands_md", path)
+def load_generator(name: str = "gen_commands_md") -> ModuleType:
+    path = ROOT / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -51,3 +51,10 @@ def test_unsupported_commands_point_at_the_issue_that_brings_them() -> None:
     assert gen.planned_issue(by_name["script|load"]) == "issue 3"
     assert gen.planned_issue(by_name["function|list"]) == "issue 3"
     assert gen.planned_issue(by_name["cluster|info"]) == "no issue yet"
+
+
+def test_configuration_md_is_up_to_date() -> None:
+    current = (ROOT / "docs" / "configuration.md").read_text()
+    assert current == load_generator("gen_config_md").render(), (
+        "docs/configuration.md is stale: run `make docs` and commit the result"
+    )
