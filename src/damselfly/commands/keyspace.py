@@ -54,11 +54,14 @@ _ENCODING_BY_TYPE = {
 # -- shared helpers --------------------------------------------------------------------------
 
 
-def lookup_read(client: Client, key: bytes) -> Any:
-    """A read lookup that counts keyspace hits and misses, like Redis's lookupKeyRead."""
+def lookup_read(client: Client, key: bytes, notify_miss: bool = True) -> Any:
+    """A read lookup that counts keyspace hits and misses, like Redis's lookupKeyRead; a miss
+    emits the `keymiss` event (class m) unless `notify_miss` is off (OBJECT, as in Redis)."""
     value = client.db.lookup(key)
     if value is None:
         client.server.stat_keyspace_misses += 1
+        if notify_miss:
+            client.server.notify_keyspace_event("m", "keymiss", key, client.db)
     else:
         client.server.stat_keyspace_hits += 1
     return value
@@ -328,6 +331,11 @@ def cmd_scan(client: Client, argv: list[bytes]) -> Any:
     def visit(key: bytes) -> bool:
         if match is not None and not match(key):
             return False
+        if wanted_type is not None:
+            # Redis reads the key for its type first: that expires it, counts a hit or a miss
+            # and emits `keymiss` for a key that was past its time.
+            value = lookup_read(client, key)
+            return value is not None and type_name(value) == wanted_type
         when = expires.get(key)
         if when is not None and when < now:
             db.expire_key(key)
@@ -353,10 +361,14 @@ def rename_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
         raise CommandError(errors.NO_SUCH_KEY)
     if src == dst:
         return 0 if nx else OK
-    if nx and db.lookup(dst) is not None:
+    replaced = db.lookup(dst) is not None  # expires dst first if its time has passed
+    if nx and replaced:
         return 0
     when = db.get_expire(src)
     db.set_value(dst, value)  # replaces any old value and TTL of dst
+    if replaced:
+        # Redis deletes the old dst and adds it anew, so even a replaced key is "new".
+        client.server.notify_keyspace_event("n", "new", dst, db)
     if when is not None:
         db.set_expire(dst, when)
     db.delete(src)
@@ -396,9 +408,13 @@ def cmd_copy(client: Client, argv: list[bytes]) -> Any:
     if value is None:
         return 0
     when = src_db.get_expire(src)
-    if dst_db.lookup(dst) is not None and not replace:
+    replaced = dst_db.lookup(dst) is not None
+    if replaced and not replace:
         return 0
     dst_db.set_value(dst, duplicate(value))
+    if replaced:
+        # As with RENAME: Redis deletes the old dst and adds it anew ("new" event).
+        client.server.notify_keyspace_event("n", "new", dst, dst_db)
     if when is not None:
         dst_db.set_expire(dst, when)
     notify(client, "copy_to", dst, dst_db)
@@ -488,12 +504,12 @@ def _policy(client: Client) -> str:
 
 
 def cmd_object_encoding(client: Client, argv: list[bytes]) -> Any:
-    value = lookup_read(client, argv[2])
+    value = lookup_read(client, argv[2], notify_miss=False)
     return None if value is None else object_encoding(value)
 
 
 def cmd_object_refcount(client: Client, argv: list[bytes]) -> Any:
-    value = lookup_read(client, argv[2])
+    value = lookup_read(client, argv[2], notify_miss=False)
     if value is None:
         return None
     if isinstance(value, bytes) and string_encoding(value) == b"int":
@@ -509,7 +525,7 @@ def cmd_object_refcount(client: Client, argv: list[bytes]) -> Any:
 
 
 def cmd_object_idletime(client: Client, argv: list[bytes]) -> Any:
-    if lookup_read(client, argv[2]) is None:
+    if lookup_read(client, argv[2], notify_miss=False) is None:
         return None
     if "lfu" in _policy(client):
         raise CommandError(errors.LFU_SELECTED)
@@ -517,7 +533,7 @@ def cmd_object_idletime(client: Client, argv: list[bytes]) -> Any:
 
 
 def cmd_object_freq(client: Client, argv: list[bytes]) -> Any:
-    if lookup_read(client, argv[2]) is None:
+    if lookup_read(client, argv[2], notify_miss=False) is None:
         return None
     if "lfu" not in _policy(client):
         raise CommandError(errors.LFU_NOT_SELECTED)

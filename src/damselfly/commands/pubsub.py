@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from damselfly import errors
 from damselfly.commands.spec import Cmd, key_spec
+from damselfly.errors import CommandError
 from damselfly.keyspace.glob import compile_glob
 from damselfly.protocol.encoder import encode_one
-from damselfly.protocol.types import NO_REPLY, Push
+from damselfly.protocol.types import NO_REPLY, Push, Status
 from damselfly.server.client import Client
 from damselfly.server.pubsub import subscription_count
 
@@ -94,7 +96,11 @@ def cmd_spublish(client: Client, argv: list[bytes]) -> Any:
 
 
 def _channels(table: dict[bytes, Any], argv: list[bytes]) -> Any:
-    if len(argv) >= 3:
+    if len(argv) > 3:
+        # Redis checks this count in the handler, hence its generic subcommand error.
+        sub = argv[1][:128].decode("utf-8", "surrogateescape")
+        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(sub, "PUBSUB"))
+    if len(argv) == 3:
         match = compile_glob(argv[2])
         return [name for name in table if match(name)]
     return list(table)
@@ -129,20 +135,23 @@ def cmd_pubsub_numpat(client: Client, argv: list[bytes]) -> Any:
 
 
 PUBSUB_HELP = [
-    b"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"CHANNELS [<pattern>]",
-    b"    Return the currently active channels matching a <pattern> (default: '*').",
-    b"NUMPAT",
-    b"    Return number of subscriptions to patterns.",
-    b"NUMSUB [<channel> ...]",
-    b"    Return the number of subscribers for the specified channels, excluding",
-    b"    pattern subscriptions(default: no channels).",
-    b"SHARDCHANNELS [<pattern>]",
-    b"    Return the currently active shard level channels matching a <pattern> (default: '*').",
-    b"SHARDNUMSUB [<shardchannel> ...]",
-    b"    Return the number of subscribers for the specified shard level channel(s)",
-    b"HELP",
-    b"    Print this help.",
+    Status(line)
+    for line in (
+        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT",
+        "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
+        "HELP",
+        "    Prints this help.",
+    )
 ]
 
 

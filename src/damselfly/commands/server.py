@@ -138,7 +138,7 @@ def _info_clients(client: Client) -> list[Field]:
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", sum(1 for c in clients if _is_blocked(c))),
         ("tracking_clients", 0),
-        ("clients_in_timeout_table", 0),
+        ("clients_in_timeout_table", server.blocking.timed_count()),
     ]
 
 

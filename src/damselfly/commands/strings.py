@@ -141,6 +141,7 @@ def read_string(client: Client, key: bytes) -> bytes | None:
     server = client.server
     if value is None:
         server.stat_keyspace_misses += 1
+        server.notify_keyspace_event("m", "keymiss", key, client.db)
         return None
     server.stat_keyspace_hits += 1
     if not isinstance(value, bytes):
@@ -279,6 +280,7 @@ def cmd_mget(client: Client, argv: list[bytes]) -> Any:
         value = db.lookup(key)
         if value is None:
             server.stat_keyspace_misses += 1
+            server.notify_keyspace_event("m", "keymiss", key, db)
             reply.append(None)
         else:
             # A key of another type is a hit that reads as nil, not an error.
@@ -602,6 +604,7 @@ def cmd_lcs(client: Client, argv: list[bytes]) -> Any:
         value = db.lookup(key)
         if value is None:
             server.stat_keyspace_misses += 1
+            server.notify_keyspace_event("m", "keymiss", key, db)
         else:
             server.stat_keyspace_hits += 1
         values.append(value)

@@ -263,11 +263,20 @@ class Database:
     # -- writes --------------------------------------------------------------------------------
 
     def set_value(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
-        """Store `value` (overwriting any type), dropping the TTL unless `keep_ttl`."""
+        """Store `value` (overwriting any type), dropping the TTL unless `keep_ttl`.
+
+        Creating the key emits the `new` keyspace event (class n), before the caller's own
+        event, as Redis's dbAdd does. Callers have looked the key up first, so an expired key
+        is already gone and its re-creation counts as new.
+        """
+        server = self.server
+        created = "n" in server.notify_flags and key not in self.data
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.server.key_modified(self, key)
+        server.key_modified(self, key)
+        if created:
+            server.notify_keyspace_event("n", "new", key, self)
 
     def update_value(self, key: bytes, value: Any) -> None:
         """Replace the value of an existing key in place, keeping its TTL (APPEND, INCR ...)."""

@@ -102,8 +102,11 @@ class PubSub:
                 _deliver(client, payload, cache)
                 receivers += 1
         if not shard and self.patterns:
+            # Snapshots: a delivery can drop its client (output buffer limit), which removes
+            # its subscriptions, patterns included, while this loop runs.
             for pattern, clients in list(self.patterns.items()):
-                if not self.matchers[pattern](channel):
+                matcher = self.matchers.get(pattern)
+                if matcher is None or not matcher(channel):
                     continue
                 payload = Push([b"pmessage", pattern, channel, message])
                 pcache: dict[int, bytes] = {}
