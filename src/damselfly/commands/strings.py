@@ -194,8 +194,12 @@ def set_generic(
     return old if opts.get else ok_reply
 
 
+# A plain SET has no options: one shared, never-modified SetOptions saves parsing on the hot path.
+_NO_OPTIONS = SetOptions()
+
+
 def cmd_set(client: Client, argv: list[bytes]) -> Any:
-    opts = parse_set_options(argv, 3, _COMMAND_SET)
+    opts = _NO_OPTIONS if len(argv) == 3 else parse_set_options(argv, 3, _COMMAND_SET)
     return set_generic(client, argv[1], argv[2], opts, "set")
 
 
