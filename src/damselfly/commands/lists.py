@@ -3,23 +3,32 @@
 A list value is a `ListValue` (a deque): O(1) at both ends, which is where locks and queues work.
 A list never exists empty: every command that removes the last element deletes the key (and
 emits `del`), exactly like Redis. The pop and move cores (`pop_elements`, `move_element`) are
-shared by the plain commands and their blocking forms, which retry them when a key they wait
-on is written.
+shared by the plain commands and their blocking forms. A blocked client waits in
+server/blocking.py; when one of its keys is written, its retry runs the same core against that
+key alone, as Redis 7.0 serves a waiter from the key that became ready (not from the first of
+its keys that has data), and leaves it blocked while the key holds another type.
+The server's dirty counter (changes since the last save) moves by what Redis counts: one per
+element pushed, popped, trimmed or removed, one per LSET/LINSERT/LMOVE, nothing for a waiter
+served by BLPOP or BLMOVE (Redis propagates those separately).
+Arguments are checked in Redis's order, which differs per command (LINDEX and LSET look the key
+up before parsing the index, LRANGE after), because clients see which error comes first.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
+from fractions import Fraction
 from itertools import islice
 from typing import Any
 
-from damselfly import errors
-from damselfly.commands.args import LLONG_MAX, parse_int, to_float, to_int
+from damselfly import errors, longdouble
+from damselfly.commands.args import LLONG_MAX, LLONG_MIN, parse_int, to_int
 from damselfly.commands.spec import Cmd, key_spec
 from damselfly.errors import CommandError
 from damselfly.keyspace.database import Database
-from damselfly.protocol.types import NO_REPLY, NULL_ARRAY, OK
+from damselfly.protocol.types import NO_REPLY, NULL_ARRAY, OK, ErrorReply
 from damselfly.server.blocking import NOT_READY
 from damselfly.server.client import Client
 
@@ -31,6 +40,17 @@ class ListValue(deque[bytes]):
 
 LEFT, RIGHT = 0, 1
 _WHERE = {b"LEFT": LEFT, b"RIGHT": RIGHT}
+
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+COUNT_MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list"
+)
+LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
+LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+MPOP_COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 
 
 def get_list(db: Database, key: bytes) -> ListValue | None:
@@ -49,20 +69,28 @@ def parse_where(arg: bytes) -> int:
     return where
 
 
+def new_list(db: Database, key: bytes) -> ListValue:
+    """Create an empty list under `key` (the caller fills it before the command ends)."""
+    lst = ListValue()
+    db.set_value(key, lst)  # emits `new` like Redis's dbAdd
+    return lst
+
+
 def push_generic(client: Client, argv: list[bytes], where: int, only_existing: bool) -> int:
     db = client.db
     key = argv[1]
     lst = get_list(db, key)
+    dirty = client.server.dirty
     if lst is None:
         if only_existing:
             return 0
-        lst = ListValue()
-        db.data[key] = lst
+        lst = new_list(db, key)
     if where == LEFT:
         lst.extendleft(argv[2:])
     else:
         lst.extend(argv[2:])
     db.modified(key)
+    client.server.dirty = dirty + len(argv) - 2
     client.server.notify_keyspace_event("l", "lpush" if where == LEFT else "rpush", key, db)
     return len(lst)
 
@@ -89,14 +117,19 @@ def delete_if_empty(client: Client, key: bytes, lst: ListValue) -> None:
         client.server.notify_keyspace_event("g", "del", key, client.db)
 
 
-def pop_elements(client: Client, key: bytes, lst: ListValue, where: int, count: int) -> list[bytes]:
+def pop_elements(
+    client: Client, key: bytes, lst: ListValue, where: int, count: int, dirty: bool = True
+) -> list[bytes]:
     """Pop up to `count` elements from a non-empty list, with the write signalled once."""
+    server = client.server
+    start = server.dirty
     pop = lst.popleft if where == LEFT else lst.pop
     items = [pop() for _ in range(min(count, len(lst)))]
     db = client.db
     db.modified(key)
-    client.server.notify_keyspace_event("l", "lpop" if where == LEFT else "rpop", key, db)
+    server.notify_keyspace_event("l", "lpop" if where == LEFT else "rpop", key, db)
     delete_if_empty(client, key, lst)
+    server.dirty = start + len(items) if dirty else start
     return items
 
 
@@ -107,7 +140,7 @@ def pop_generic(client: Client, argv: list[bytes], where: int) -> Any:
     if len(argv) == 3:
         value = to_int(argv[2])
         if value is None or value < 0:
-            raise CommandError("ERR value is out of range, must be positive")
+            raise CommandError(COUNT_MUST_BE_POSITIVE)
         count = value
     lst = get_list(client.db, argv[1])
     if lst is None:
@@ -129,14 +162,19 @@ def cmd_rpop(client: Client, argv: list[bytes]) -> Any:
 
 def cmd_llen(client: Client, argv: list[bytes]) -> Any:
     lst = get_list(client.db, argv[1])
-    return 0 if lst is None else len(lst)
+    if lst is None:
+        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
+        return 0
+    return len(lst)
 
 
 def cmd_lindex(client: Client, argv: list[bytes]) -> Any:
+    # Key first: a missing key answers nil whatever the index says.
     lst = get_list(client.db, argv[1])
-    index = parse_int(argv[2])
     if lst is None:
+        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return None
+    index = parse_int(argv[2])
     if index < 0:
         index += len(lst)
     if 0 <= index < len(lst):
@@ -161,32 +199,34 @@ def cmd_lrange(client: Client, argv: list[bytes]) -> Any:
     stop = parse_int(argv[3])
     lst = get_list(client.db, argv[1])
     if lst is None:
+        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return []
     bounds = clamp_range(start, stop, len(lst))
     if bounds is None:
         return []
     first, last = bounds
-    if last - first < len(lst) // 2 or first < len(lst) - last:
+    n = len(lst)
+    if last + 1 <= n - first:
         return list(islice(lst, first, last + 1))
     # Closer to the tail: walk from the right end.
-    n = len(lst)
     tail = list(islice(reversed(lst), n - 1 - last, n - first))
     tail.reverse()
     return tail
 
 
 def cmd_lset(client: Client, argv: list[bytes]) -> Any:
-    index = parse_int(argv[2])
-    lst = get_list(client.db, argv[1])
+    key = argv[1]
+    lst = get_list(client.db, key)
     if lst is None:
         raise CommandError(errors.NO_SUCH_KEY)
+    index = parse_int(argv[2])
     if index < 0:
         index += len(lst)
     if not 0 <= index < len(lst):
-        raise CommandError("ERR index out of range")
+        raise CommandError(INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
-    client.db.modified(argv[1])
-    client.server.notify_keyspace_event("l", "lset", argv[1], client.db)
+    client.db.modified(key)
+    client.server.notify_keyspace_event("l", "lset", key, client.db)
     return OK
 
 
@@ -194,25 +234,28 @@ def cmd_linsert(client: Client, argv: list[bytes]) -> Any:
     where = argv[2].upper()
     if where not in (b"BEFORE", b"AFTER"):
         raise CommandError(errors.SYNTAX)
-    lst = get_list(client.db, argv[1])
+    key = argv[1]
+    lst = get_list(client.db, key)
     if lst is None:
         return 0
     try:
-        index = lst.index(argv[3])
+        index = lst.index(argv[3])  # the first occurrence from the head, like Redis
     except ValueError:
         return -1
     lst.insert(index if where == b"BEFORE" else index + 1, argv[4])
-    client.db.modified(argv[1])
-    client.server.notify_keyspace_event("l", "linsert", argv[1], client.db)
+    client.db.modified(key)
+    client.server.notify_keyspace_event("l", "linsert", key, client.db)
     return len(lst)
 
 
 def cmd_lrem(client: Client, argv: list[bytes]) -> Any:
     count = parse_int(argv[2])
-    lst = get_list(client.db, argv[1])
+    key = argv[1]
+    lst = get_list(client.db, key)
     if lst is None:
         return 0
     element = argv[3]
+    # count > 0 removes from the head, < 0 from the tail, 0 every occurrence.
     limit = abs(count) if count else len(lst)
     items = list(lst) if count >= 0 else list(reversed(lst))
     kept: list[bytes] = []
@@ -227,19 +270,23 @@ def cmd_lrem(client: Client, argv: list[bytes]) -> Any:
             kept.reverse()
         lst.clear()
         lst.extend(kept)
-        client.db.modified(argv[1])
-        client.server.notify_keyspace_event("l", "lrem", argv[1], client.db)
-        delete_if_empty(client, argv[1], lst)
+        dirty = client.server.dirty
+        client.db.modified(key)
+        client.server.notify_keyspace_event("l", "lrem", key, client.db)
+        delete_if_empty(client, key, lst)
+        client.server.dirty = dirty + removed
     return removed
 
 
 def cmd_ltrim(client: Client, argv: list[bytes]) -> Any:
     start = parse_int(argv[2])
     stop = parse_int(argv[3])
-    lst = get_list(client.db, argv[1])
+    key = argv[1]
+    lst = get_list(client.db, key)
     if lst is None:
         return OK
     bounds = clamp_range(start, stop, len(lst))
+    dirty = client.server.dirty + len(lst)
     if bounds is None:
         lst.clear()
     else:
@@ -248,10 +295,20 @@ def cmd_ltrim(client: Client, argv: list[bytes]) -> Any:
             lst.pop()
         for _ in range(first):
             lst.popleft()
-    client.db.modified(argv[1])
-    client.server.notify_keyspace_event("l", "ltrim", argv[1], client.db)
-    delete_if_empty(client, argv[1], lst)
+    # Redis signals the write and emits `ltrim` even when nothing was trimmed.
+    client.db.modified(key)
+    client.server.notify_keyspace_event("l", "ltrim", key, client.db)
+    delete_if_empty(client, key, lst)
+    client.server.dirty = dirty - len(lst)
     return OK
+
+
+def parse_lpos_option(arg: bytes, error: str) -> int:
+    """COUNT and MAXLEN: a non-negative integer; anything else gets the option's own error."""
+    value = to_int(arg)
+    if value is None or value < 0:
+        raise CommandError(error)
+    return value
 
 
 def cmd_lpos(client: Client, argv: list[bytes]) -> Any:
@@ -264,42 +321,40 @@ def cmd_lpos(client: Client, argv: list[bytes]) -> Any:
         if j + 1 >= len(argv):
             raise CommandError(errors.SYNTAX)
         if opt == b"RANK":
+            # Redis 7.0 reads RANK as any 64-bit integer (LLONG_MIN included: see below).
             rank = parse_int(argv[j + 1])
             if rank == 0:
-                raise CommandError(
-                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the "
-                    "second ... or use negative to start from the end of the list"
-                )
-            if rank == -(2**63):
-                raise CommandError(
-                    "ERR value is out of range, value must between -9223372036854775807 and "
-                    "9223372036854775807"
-                )
+                raise CommandError(RANK_ZERO)
         elif opt == b"COUNT":
-            count = parse_int(argv[j + 1])
-            if count < 0:
-                raise CommandError("ERR COUNT can't be negative")
+            count = parse_lpos_option(argv[j + 1], LPOS_COUNT_NEGATIVE)
         elif opt == b"MAXLEN":
-            maxlen = parse_int(argv[j + 1])
-            if maxlen < 0:
-                raise CommandError("ERR MAXLEN can't be negative")
+            maxlen = parse_lpos_option(argv[j + 1], LPOS_MAXLEN_NEGATIVE)
         else:
             raise CommandError(errors.SYNTAX)
         j += 2
     lst = get_list(client.db, argv[1])
     if lst is None:
+        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return None if count is None else []
     element = argv[2]
-    wanted = count if count else len(lst)
     if count is None:
         wanted = 1
-    matches: list[int] = []
+    else:
+        wanted = count or len(lst)
     skip = abs(rank) - 1
+    if rank == LLONG_MIN:
+        # Redis negates the rank in 64 bits, which leaves LLONG_MIN negative: every match then
+        # passes the rank test and the COUNT test never stops the search.
+        skip = 0
+        wanted = len(lst)
+    matches: list[int] = []
     n = len(lst)
-    items = enumerate(lst) if rank > 0 else ((n - 1 - i, v) for i, v in enumerate(reversed(lst)))
-    for checked, (index, item) in enumerate(items):
-        if maxlen and checked >= maxlen:
-            break
+    items: Iterable[tuple[int, bytes]] = (
+        enumerate(lst) if rank > 0 else ((n - 1 - i, v) for i, v in enumerate(reversed(lst)))
+    )
+    if maxlen:
+        items = islice(items, maxlen)
+    for index, item in items:
         if item == element:
             if skip:
                 skip -= 1
@@ -313,27 +368,37 @@ def cmd_lpos(client: Client, argv: list[bytes]) -> Any:
 
 
 def move_element(
-    client: Client, source: bytes, src: ListValue, destination: bytes, wherefrom: int, whereto: int
+    client: Client,
+    source: bytes,
+    src: ListValue,
+    destination: bytes,
+    dst: ListValue | None,
+    wherefrom: int,
+    whereto: int,
+    dirty: bool = True,
 ) -> bytes:
-    """Move one element between lists (LMOVE/BLMOVE core); `src` is non-empty."""
+    """Move one element between lists (the LMOVE/BLMOVE core); `src` is non-empty and `dst` is
+    the destination looked up before the pop (the same list when the keys are equal)."""
     db = client.db
+    start = client.server.dirty
+    notify = client.server.notify_keyspace_event
     element = src.popleft() if wherefrom == LEFT else src.pop()
-    db.modified(source)
-    client.server.notify_keyspace_event("l", "lpop" if wherefrom == LEFT else "rpop", source, db)
-    delete_if_empty(client, source, src)
-    # Looked up after the pop: source and destination may be the same (now possibly gone) list.
-    dst = get_list(db, destination)
+    # Redis's order: push (creating the destination), then the pop's event, then the source's
+    # deletion. Hence a one-element list rotated onto itself is never deleted.
     if dst is None:
-        dst = ListValue()
-        db.data[destination] = dst
+        dst = new_list(db, destination)
     if whereto == LEFT:
         dst.appendleft(element)
     else:
         dst.append(element)
     db.modified(destination)
-    client.server.notify_keyspace_event(
-        "l", "lpush" if whereto == LEFT else "rpush", destination, db
-    )
+    notify("l", "lpush" if whereto == LEFT else "rpush", destination, db)
+    notify("l", "lpop" if wherefrom == LEFT else "rpop", source, db)
+    if src:
+        db.modified(source)
+    else:
+        delete_if_empty(client, source, src)
+    client.server.dirty = start + 1 if dirty else start
     return element
 
 
@@ -342,8 +407,8 @@ def lmove_generic(client: Client, source: bytes, destination: bytes, wf: int, wt
     src = get_list(db, source)
     if src is None:
         return None
-    get_list(db, destination)  # type check before touching the source
-    return move_element(client, source, src, destination, wf, wt)
+    dst = get_list(db, destination)  # type checked before the source is touched
+    return move_element(client, source, src, destination, dst, wf, wt)
 
 
 def cmd_lmove(client: Client, argv: list[bytes]) -> Any:
@@ -360,26 +425,25 @@ def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], int, int]:
     """numkeys key... LEFT|RIGHT [COUNT n] starting at argv[first]; (keys, where, count)."""
     numkeys = to_int(argv[first])
     if numkeys is None or numkeys <= 0:
-        raise CommandError("ERR numkeys should be greater than 0")
-    keys_end = first + 1 + numkeys
-    if numkeys > len(argv) - first - 2:
+        raise CommandError(NUMKEYS_NOT_POSITIVE)
+    where_at = first + 1 + numkeys
+    if where_at >= len(argv):
         raise CommandError(errors.SYNTAX)
-    keys = argv[first + 1 : keys_end]
-    where = parse_where(argv[keys_end])
-    count = 1
-    j = keys_end + 1
-    seen_count = False
+    keys = argv[first + 1 : where_at]
+    where = parse_where(argv[where_at])
+    count = -1
+    j = where_at + 1
     while j < len(argv):
-        if argv[j].upper() == b"COUNT" and j + 1 < len(argv) and not seen_count:
+        # COUNT once, with its value; anything else (a second COUNT too) is a syntax error.
+        if count == -1 and j + 1 < len(argv) and argv[j].upper() == b"COUNT":
             value = to_int(argv[j + 1])
             if value is None or value <= 0:
-                raise CommandError("ERR count should be greater than 0")
+                raise CommandError(MPOP_COUNT_NOT_POSITIVE)
             count = value
-            seen_count = True
             j += 2
         else:
             raise CommandError(errors.SYNTAX)
-    return keys, where, count
+    return keys, where, max(count, 1)
 
 
 def mpop_from(client: Client, keys: list[bytes], where: int, count: int) -> Any:
@@ -397,64 +461,93 @@ def cmd_lmpop(client: Client, argv: list[bytes]) -> Any:
 
 
 # -- blocking forms -----------------------------------------------------------------------------
+#
+# Replies when nothing can be served at once: blocked, NO_REPLY (the reply comes from the
+# blocking manager); inside MULTI or a script, the "no block" reply (nil of the command's own
+# type, so BLMOVE's is a null bulk); on timeout or CLIENT UNBLOCK TIMEOUT, Redis 7.0 answers a
+# null array for every blocking list command, BLMOVE and BRPOPLPUSH included.
+
+
+# Timeout texts already converted (clients repeat theirs): exact long double arithmetic costs
+# ~10 us per fractional timeout. Cleared when full, so it never holds more than this many.
+_TIMEOUT_CACHE: dict[bytes, int] = {}
+_TIMEOUT_CACHE_SIZE = 256
+
+
+def timeout_ms(arg: bytes) -> int:
+    """Seconds -> whole ms as Redis 7.0's getTimeoutFromObject computes them (< 0 is invalid).
+
+    Redis parses with strtold and rounds `seconds * 1000` (a long double product) UP to whole
+    ms (so 0.0001 waits 1 ms, -0.0009 means 0: forever), then converts to a 64-bit integer;
+    anything outside that range becomes LLONG_MIN ("timeout is negative").
+    """
+    if arg.isdigit() and len(arg) <= 15:
+        return int(arg) * 1000  # the common case, exact in long double too
+    ms = _TIMEOUT_CACHE.get(arg)
+    if ms is not None:
+        return ms
+    seconds = longdouble.parse(arg)
+    if seconds is None:
+        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
+    ms = LLONG_MIN  # infinities
+    if isinstance(seconds, Fraction):
+        product = longdouble.round_to_long_double(seconds * 1000)
+        if isinstance(product, Fraction):
+            ms = math.ceil(product)
+    if not LLONG_MIN <= ms <= LLONG_MAX:
+        ms = LLONG_MIN
+    if len(_TIMEOUT_CACHE) >= _TIMEOUT_CACHE_SIZE:
+        _TIMEOUT_CACHE.clear()
+    _TIMEOUT_CACHE[arg] = ms
+    return ms
 
 
 def parse_timeout(client: Client, arg: bytes) -> int:
-    """Seconds as a float -> absolute deadline in ms (0 = forever), like getTimeoutFromObject."""
-    seconds = to_float(arg)
-    if seconds is None:
-        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
-    if math.isinf(seconds) or abs(seconds) * 1000 >= 2**63:
-        # Redis converts to a 64-bit integer, which wraps to a negative number here.
-        raise CommandError(errors.TIMEOUT_NEGATIVE)
-    ms = int(seconds * 1000)
+    """A blocking command's timeout argument -> absolute deadline in ms, 0 for none.
+
+    A deadline past LLONG_MAX wraps negative in Redis, where it never fires: here it means
+    no deadline.
+    """
+    ms = timeout_ms(arg)
     if ms < 0:
         raise CommandError(errors.TIMEOUT_NEGATIVE)
     if ms == 0:
         return 0
-    now = client.server.now_ms
-    if ms > LLONG_MAX - now:
-        raise CommandError("ERR timeout is out of range")
-    return ms + now
+    deadline = ms + client.server.now_ms
+    return deadline if deadline <= LLONG_MAX else 0
 
 
-def may_block(client: Client) -> bool:
-    """Inside MULTI/EXEC or a script a blocking command answers at once, as if it timed out."""
-    return not client.extra.get("no_block")
-
-
-def block_or_reply(
-    client: Client, keys: list[bytes], deadline: int, attempt: Any, timeout_reply: Any
+def wait_for_keys(
+    client: Client, keys: list[bytes], deadline: int, retry: Any, no_block_reply: Any = NULL_ARRAY
 ) -> Any:
-    result = attempt()
-    if result is not NOT_READY:
-        return result
-    if not may_block(client):
-        return timeout_reply
-
-    def retry() -> Any:
-        try:
-            return attempt()
-        except CommandError:
-            # Redis 7.0 keeps a client blocked when its key now holds another type.
-            return NOT_READY
-
-    client.server.blocking.block(client, keys, deadline, retry, timeout_reply)
+    """Nothing to take yet: block on `keys` (the reply comes later), or answer at once."""
+    if client.extra.get("no_block"):
+        # Inside MULTI/EXEC or a script a blocking command answers at once, as if timed out.
+        return no_block_reply
+    client.server.blocking.block(client, keys, deadline, retry, NULL_ARRAY)
     return NO_REPLY
+
+
+def ready_list(client: Client, key: bytes) -> ListValue | None:
+    """The list a waiter may take from: None while the key is missing or holds another type."""
+    value = client.db.lookup(key)
+    return value if type(value) is ListValue else None
 
 
 def bpop_generic(client: Client, argv: list[bytes], where: int) -> Any:
     keys = argv[1:-1]
     deadline = parse_timeout(client, argv[-1])
+    result = mpop_from(client, keys, where, 1)
+    if result is not None:
+        return [result[0], result[1][0]]
 
-    def attempt() -> Any:
-        for key in keys:
-            lst = get_list(client.db, key)
-            if lst is not None:
-                return [key, pop_elements(client, key, lst, where, 1)[0]]
-        return NOT_READY
+    def retry(key: bytes) -> Any:
+        lst = ready_list(client, key)
+        if lst is None:
+            return NOT_READY
+        return [key, pop_elements(client, key, lst, where, 1, dirty=False)[0]]
 
-    return block_or_reply(client, keys, deadline, attempt, NULL_ARRAY)
+    return wait_for_keys(client, keys, deadline, retry)
 
 
 def cmd_blpop(client: Client, argv: list[bytes]) -> Any:
@@ -469,12 +562,21 @@ def blmove_generic(
     client: Client, source: bytes, destination: bytes, wf: int, wt: int, timeout: bytes
 ) -> Any:
     deadline = parse_timeout(client, timeout)
+    result = lmove_generic(client, source, destination, wf, wt)
+    if result is not None:
+        return result
 
-    def attempt() -> Any:
-        result = lmove_generic(client, source, destination, wf, wt)
-        return NOT_READY if result is None else result
+    def retry(key: bytes) -> Any:
+        src = ready_list(client, key)
+        if src is None:
+            return NOT_READY
+        dst = client.db.lookup(destination)
+        if dst is not None and type(dst) is not ListValue:
+            # Redis 7.0 wakes the client with the error and leaves the source as it is.
+            return ErrorReply(errors.WRONGTYPE)
+        return move_element(client, key, src, destination, dst, wf, wt, dirty=False)
 
-    return block_or_reply(client, [source], deadline, attempt, None)
+    return wait_for_keys(client, [source], deadline, retry, None)
 
 
 def cmd_blmove(client: Client, argv: list[bytes]) -> Any:
@@ -488,14 +590,20 @@ def cmd_brpoplpush(client: Client, argv: list[bytes]) -> Any:
 
 
 def cmd_blmpop(client: Client, argv: list[bytes]) -> Any:
-    deadline = parse_timeout(client, argv[1])
+    # Unlike BLPOP, BLMPOP checks its keys and options before its timeout.
     keys, where, count = parse_mpop(argv, 2)
+    deadline = parse_timeout(client, argv[1])
+    result = mpop_from(client, keys, where, count)
+    if result is not None:
+        return result
 
-    def attempt() -> Any:
-        result = mpop_from(client, keys, where, count)
-        return NOT_READY if result is None else result
+    def retry(key: bytes) -> Any:
+        lst = ready_list(client, key)
+        if lst is None:
+            return NOT_READY
+        return [key, pop_elements(client, key, lst, where, count)]
 
-    return block_or_reply(client, keys, deadline, attempt, NULL_ARRAY)
+    return wait_for_keys(client, keys, deadline, retry)
 
 
 _L = "list"
