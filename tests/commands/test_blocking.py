@@ -438,11 +438,6 @@ def test_commands_sent_while_blocked_wait_for_the_blocked_reply(clients: Clients
 # -- disconnects, databases, other writes --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/protocol.py pauses reading a blocked client's socket, so its disconnect is "
-    "not seen until it is served (and the element it is served is lost)",
-)
 def test_a_client_that_disconnects_while_blocked_loses_nothing(clients: Clients) -> None:
     gone, next_in_line = clients.new(), clients.new()
     clients.block(gone, "BLPOP", "dq", 0)

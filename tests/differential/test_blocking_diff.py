@@ -29,6 +29,16 @@ from tests.servers import RawConnection, ServerProcess, encode_command
 pytestmark = pytest.mark.differential
 
 SCENARIOS: dict[str, list[str]] = {
+    # Redis resumes a woken client's pipeline after every client's pending input (beforeSleep),
+    # so the writer's LPOP runs before the woken client's second BLPOP.
+    "writer-pipeline-runs-before-woken-clients": [
+        "a& BLPOP wp 0 ;; BLPOP wp 0.2",
+        "d| RPUSH wp 1 2 ;; LPOP wp",
+        "d?",
+        "d?",
+        "a?",
+        "a?",
+    ],
     "pushed-elements-go-to-the-waiter": [
         "a& BLPOP k 5",
         "b: RPUSH k x y",
@@ -233,23 +243,6 @@ SCENARIOS: dict[str, list[str]] = {
     ],
 }
 
-# Differences left on purpose: each must keep failing until it is fixed (strict xfail).
-KNOWN_DIFFERENCES = {
-    "writer-pipeline-runs-before-woken-clients": (
-        [
-            "a& BLPOP wp 0 ;; BLPOP wp 0.2",
-            "d| RPUSH wp 1 2 ;; LPOP wp",
-            "d?",
-            "d?",
-            "a?",
-            "a?",
-        ],
-        "Redis resumes woken clients after every client's pending input (beforeSleep); "
-        "damselfly resumes them right after the command that woke them, so the woken client's "
-        "next BLPOP takes '2' before the writer's LPOP does",
-    ),
-}
-
 
 class Session:
     """Named raw connections to one server and the record of a scenario run on it."""
@@ -355,15 +348,3 @@ def test_blocking_scenario_matches_redis(
     name: str, resp3: bool, server: ServerProcess, redis_oracle: ServerProcess
 ) -> None:
     compare(SCENARIOS[name], server, redis_oracle, resp3)
-
-
-@pytest.mark.parametrize("name", list(KNOWN_DIFFERENCES))
-def test_known_blocking_difference(
-    name: str, server: ServerProcess, redis_oracle: ServerProcess
-) -> None:
-    script, reason = KNOWN_DIFFERENCES[name]
-    expected = run(redis_oracle, script, False)
-    actual = run(server, script, False)
-    if actual == expected:
-        pytest.fail(f"fixed: remove {name!r} from KNOWN_DIFFERENCES ({reason})")
-    pytest.xfail(reason)

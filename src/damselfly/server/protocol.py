@@ -174,8 +174,8 @@ class ClientProtocol(asyncio.Protocol):
             )
             self.close()
             return
-        if self.pending:
-            # Still parked (bytes that were in flight when reading paused): keep the order.
+        if self.pending or client.blocked is not None:
+            # Parked (paused, blocked, or bytes in flight when reading paused): keep the order.
             self.pending.extend(commands)
             if error is not None and self.pending_error is None:
                 self.pending_error = error
@@ -228,7 +228,8 @@ class ClientProtocol(asyncio.Protocol):
                 # commands pipelined after it wait for that.
                 self.waiting_argv = argv
                 self.pending = commands[index + 1 :]
-                self._pause_reading()
+                # Reading goes on (what arrives is queued behind the blocked command), so a
+                # client that disconnects while blocked is noticed and leaves the wait queues.
                 if blocking is not None and blocking.ready:
                     blocking.serve_ready()
                 return
@@ -297,7 +298,20 @@ class ClientProtocol(asyncio.Protocol):
             self._reply_with_flags(reply, out)
         else:
             encode(reply, client.resp == 3, out)
-        self._continue(out)
+        self.flush(out)
+        if self.pending or self.pending_error is not None:
+            # Like Redis (beforeSleep), what this client pipelined after the blocking command
+            # runs once the input already read from every client has run, not in the middle of
+            # the command that woke it.
+            asyncio.get_running_loop().call_soon(self._resume_after_unblock)
+        elif not self.writing_paused:
+            self._resume_reading()
+
+    def _resume_after_unblock(self) -> None:
+        client = self.client
+        if self.closed or client is None or client.blocked is not None:
+            return
+        self._continue([])
 
     def _continue(self, out: list[bytes]) -> None:
         commands, self.pending = self.pending, []
