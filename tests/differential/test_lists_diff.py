@@ -275,3 +275,27 @@ def test_changes_since_last_save_count_like_redis(
         "| lset nol 0 x | lpop nol | rpush q 1 | ltrim q 5 6"
     )
     assert dirty_deltas(server, commands) == dirty_deltas(redis_oracle, commands)
+
+
+def keyspace_counters(server: ServerProcess) -> tuple[int, int]:
+    conn = RawConnection(server.host, server.port)
+    try:
+        for cmd in ["FLUSHALL", "CONFIG RESETSTAT", "RPUSH l a b", "SET s v"]:
+            conn.request(encode_command(*cmd.split()))
+        reads = ["LLEN l", "LLEN nol", "LINDEX l 0", "LINDEX nol 0", "LRANGE l 0 -1"]
+        reads += ["LRANGE nol 0 -1", "LPOS l a", "LPOS nol a", "LPUSH l x", "LPOP nol"]
+        for cmd in reads:
+            conn.request(encode_command(*cmd.split()))
+        info = conn.request(encode_command("INFO", "stats")).decode()
+    finally:
+        conn.close()
+    fields = dict(line.split(":", 1) for line in info.split("\r\n") if ":" in line)
+    return int(fields["keyspace_hits"]), int(fields["keyspace_misses"])
+
+
+def test_list_reads_count_keyspace_hits_and_misses_like_redis(
+    server: ServerProcess, redis_oracle: ServerProcess
+) -> None:
+    expected = keyspace_counters(redis_oracle)
+    assert expected == (4, 4)  # the reads count, the writes (LPUSH, LPOP) do not
+    assert keyspace_counters(server) == expected

@@ -55,16 +55,7 @@ _ENCODING_BY_TYPE = {
 
 
 def lookup_read(client: Client, key: bytes, notify_miss: bool = True) -> Any:
-    """A read lookup that counts keyspace hits and misses, like Redis's lookupKeyRead; a miss
-    emits the `keymiss` event (class m) unless `notify_miss` is off (OBJECT, as in Redis)."""
-    value = client.db.lookup(key)
-    if value is None:
-        client.server.stat_keyspace_misses += 1
-        if notify_miss:
-            client.server.notify_keyspace_event("m", "keymiss", key, client.db)
-    else:
-        client.server.stat_keyspace_hits += 1
-    return value
+    return client.db.lookup_read(key, notify_miss)
 
 
 def parse_db_index(arg: bytes) -> int:

@@ -54,10 +54,17 @@ MPOP_COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 
 
 def get_list(db: Database, key: bytes) -> ListValue | None:
-    value = db.lookup(key)
-    if value is None:
-        return None
-    if type(value) is not ListValue:
+    """The list at `key` for a command that writes it; WRONGTYPE for another type."""
+    return _checked(db.lookup(key))
+
+
+def read_list(db: Database, key: bytes) -> ListValue | None:
+    """The list at `key` for a read command (hits, misses and keymiss counted like Redis)."""
+    return _checked(db.lookup_read(key))
+
+
+def _checked(value: Any) -> ListValue | None:
+    if value is not None and type(value) is not ListValue:
         raise CommandError(errors.WRONGTYPE)
     return value
 
@@ -161,18 +168,16 @@ def cmd_rpop(client: Client, argv: list[bytes]) -> Any:
 
 
 def cmd_llen(client: Client, argv: list[bytes]) -> Any:
-    lst = get_list(client.db, argv[1])
+    lst = read_list(client.db, argv[1])
     if lst is None:
-        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return 0
     return len(lst)
 
 
 def cmd_lindex(client: Client, argv: list[bytes]) -> Any:
     # Key first: a missing key answers nil whatever the index says.
-    lst = get_list(client.db, argv[1])
+    lst = read_list(client.db, argv[1])
     if lst is None:
-        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return None
     index = parse_int(argv[2])
     if index < 0:
@@ -197,9 +202,8 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
 def cmd_lrange(client: Client, argv: list[bytes]) -> Any:
     start = parse_int(argv[2])
     stop = parse_int(argv[3])
-    lst = get_list(client.db, argv[1])
+    lst = read_list(client.db, argv[1])
     if lst is None:
-        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return []
     bounds = clamp_range(start, stop, len(lst))
     if bounds is None:
@@ -332,9 +336,8 @@ def cmd_lpos(client: Client, argv: list[bytes]) -> Any:
         else:
             raise CommandError(errors.SYNTAX)
         j += 2
-    lst = get_list(client.db, argv[1])
+    lst = read_list(client.db, argv[1])
     if lst is None:
-        client.server.notify_keyspace_event("m", "keymiss", argv[1], client.db)
         return None if count is None else []
     element = argv[2]
     if count is None:

@@ -137,13 +137,9 @@ def expire_at_ms(client: Client, arg: bytes, kind: int, command: str) -> int:
 
 def read_string(client: Client, key: bytes) -> bytes | None:
     """The string at `key` for a read command (counting hits/misses), or None; WRONGTYPE otherwise."""
-    value = client.db.lookup(key)
-    server = client.server
+    value = client.db.lookup_read(key)
     if value is None:
-        server.stat_keyspace_misses += 1
-        server.notify_keyspace_event("m", "keymiss", key, client.db)
         return None
-    server.stat_keyspace_hits += 1
     if not isinstance(value, bytes):
         raise CommandError(errors.WRONGTYPE)
     return value

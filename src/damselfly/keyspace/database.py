@@ -216,6 +216,19 @@ class Database:
                 return None
         return self.data.get(key)
 
+    def lookup_read(self, key: bytes, notify_miss: bool = True) -> Any:
+        """`lookup` for a read command, like Redis's lookupKeyRead: counts keyspace hits and
+        misses, and a miss emits `keymiss` (class m) unless `notify_miss` is off (OBJECT)."""
+        value = self.lookup(key)
+        server = self.server
+        if value is None:
+            server.stat_keyspace_misses += 1
+            if notify_miss:
+                server.notify_keyspace_event("m", "keymiss", key, self)
+        else:
+            server.stat_keyspace_hits += 1
+        return value
+
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
