@@ -8,6 +8,15 @@ Handlers raise `CommandError(TEXT)`; dispatch turns it into an error reply.
 from __future__ import annotations
 
 
+def c_string(data: bytes, limit: int | None = None) -> str:
+    """An argument as Redis prints it with %s (or %.Ns): up to its first NUL byte, raw bytes
+    kept (surrogateescape, which the encoder writes back unchanged)."""
+    text = data.split(b"\x00", 1)[0]
+    if limit is not None:
+        text = text[:limit]
+    return text.decode("utf-8", "surrogateescape")
+
+
 class CommandError(Exception):
     """Raised by a handler: the message is the whole error line without the leading '-'."""
 

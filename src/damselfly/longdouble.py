@@ -134,7 +134,9 @@ def _nonzero(value: Value) -> Value | None:
 def add(x: Value, y: Value) -> Value:
     """x + y in long double; inf on overflow, nan for inf + -inf."""
     if isinstance(x, float) or isinstance(y, float):
-        return float(x) + float(y)
+        # Floats here are only inf/nan; a finite operand (maybe past double range, so it must
+        # not be converted) cannot change the result.
+        return (x if isinstance(x, float) else 0.0) + (y if isinstance(y, float) else 0.0)
     return round_to_long_double(x + y)
 
 

@@ -37,49 +37,7 @@ class KnownDifference:
 
 
 # TODO: every entry is a reported difference waiting for a fix; remove it when fixed.
-TODO_KNOWN_DIFFERENCES: list[KnownDifference] = [
-    KnownDifference(
-        "scan-cursor-with-nul",
-        "Redis parses the SCAN cursor with strtoul on a C string, so it stops at the first NUL: "
-        "SCAN '\\x00\\xff' and SCAN '0\\x00zz' are cursor 0, SCAN '7\\x00' is cursor 7; "
-        "damselfly replies 'ERR invalid cursor'",
-        lambda argv: len(argv) >= 2 and argv[0].lower() == b"scan" and b"\x00" in argv[1],
-    ),
-    KnownDifference(
-        "unknown-subcommand-name-with-nul",
-        "Redis writes the unknown name into 'ERR unknown subcommand ...' (and 'unknown command') "
-        "as a C string, cut at the first NUL: OBJECT 'a\\x00b' -> Redis \"ERR unknown "
-        "subcommand 'a'. Try OBJECT HELP.\", damselfly keeps 'a\\x00b'",
-        lambda argv: (
-            len(argv) >= 2
-            and argv[0].lower() == b"object"
-            and argv[1].lower() not in (b"encoding", b"freq", b"idletime", b"refcount", b"help")
-            and b"\x00" in argv[1]
-        ),
-    ),
-    KnownDifference(
-        "unsupported-option-binary-name",
-        "Same C-string formatting in 'ERR Unsupported option %s' of EXPIRE/PEXPIRE/EXPIREAT/"
-        "PEXPIREAT: EXPIRE a 100 '\\xff' -> Redis '...option \\xff', damselfly "
-        "'...option \\xef\\xbf\\xbd'; EXPIRE a 100 'a\\x00b' -> Redis '...option a'",
-        lambda argv: (
-            argv[0].lower() in (b"expire", b"pexpire", b"expireat", b"pexpireat")
-            and any(not arg.isascii() or b"\x00" in arg for arg in argv[3:])
-        ),
-    ),
-    KnownDifference(
-        "incrbyfloat-infinite-increment-on-huge-value",
-        "SET a 11e308 (beyond double range, fine as a long double); INCRBYFLOAT a inf -> Redis "
-        "'ERR increment would produce NaN or Infinity', damselfly \"ERR internal error in "
-        "'incrbyfloat': OverflowError('integer division result too large for a float')\" "
-        "(also with -inf, and SET d 1e4932; INCRBYFLOAT d -inf)",
-        lambda argv: (
-            len(argv) == 3
-            and argv[0].lower() == b"incrbyfloat"
-            and argv[2].lower().lstrip(b"+-") in (b"inf", b"infinity")
-        ),
-    ),
-]
+TODO_KNOWN_DIFFERENCES: list[KnownDifference] = []
 
 
 def known_difference(argv: list[bytes]) -> KnownDifference | None:

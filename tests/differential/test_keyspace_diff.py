@@ -365,3 +365,34 @@ def test_command_docs_match_redis_apart_from_prose(
         mine_doc = {**_docs_without_prose(mine[key], drop), b"since": mine[key][b"since"]}
         want_doc = {**_docs_without_prose(want[key], drop), b"since": want[key][b"since"]}
         assert mine_doc == want_doc, name
+
+
+C_STRING_CASES = [
+    [b"SCAN", b"\x00\xff"],
+    [b"SCAN", b"0\x00zz"],
+    [b"SCAN", b"7\x00"],
+    [b"OBJECT", b"a\x00b"],
+    [b"FOO\x00x", b"a"],
+    [b"FOO", b"a\x00b", b"\xff"],
+    [b"EXPIRE", b"k", b"100", b"\xff"],
+    [b"EXPIRE", b"k", b"100", b"a\x00b"],
+    [b"SET", b"f", b"11e308"],
+    [b"INCRBYFLOAT", b"f", b"inf"],
+    [b"INCRBYFLOAT", b"f", b"-inf"],
+]
+
+
+def test_arguments_quoted_in_errors_stop_at_nul_like_c_strings(
+    server: ServerProcess, redis_oracle: ServerProcess
+) -> None:
+    """Redis formats names, cursors and options as C strings (up to the first NUL byte)."""
+    replies = []
+    for proc in (redis_oracle, server):
+        conn = RawConnection(proc.host, proc.port)
+        try:
+            conn.request(encode_command("FLUSHALL"))
+            conn.request(encode_command("SET", "k", "v"))
+            replies.append([conn.request(encode_command(*argv)) for argv in C_STRING_CASES])
+        finally:
+            conn.close()
+    assert replies[1] == replies[0]

@@ -154,7 +154,7 @@ def expire_generic(client: Client, argv: list[bytes], basetime: int, seconds: bo
         elif opt == b"LT":
             lt = True
         else:
-            raise CommandError(errors.UNSUPPORTED_OPTION.format(arg.decode("utf-8", "replace")))
+            raise CommandError(errors.UNSUPPORTED_OPTION.format(errors.c_string(arg)))
     if nx and (xx or gt or lt):
         raise CommandError(errors.EXPIRE_NX_CONFLICT)
     if gt and lt:
@@ -268,7 +268,9 @@ def cmd_keys(client: Client, argv: list[bytes]) -> Any:
 
 def parse_cursor(arg: bytes) -> int:
     """strtoul as Redis uses it: optional sign (a '-' wraps around), digits only, no leading
-    space, nothing after, at most 2**64 - 1; the empty string is cursor 0."""
+    space, nothing after, at most 2**64 - 1; the empty string is cursor 0. Like strtoul on a C
+    string it reads only up to the first NUL byte."""
+    arg = arg.split(b"\x00", 1)[0]
     if arg[:1].isspace():
         raise CommandError(errors.INVALID_CURSOR)
     body = arg

@@ -43,13 +43,14 @@ def sanitize(text: str) -> str:
 
 
 def unknown_command_error(argv: list[bytes]) -> str:
+    # Redis: "'%.*s' " per argument while fewer than 128 bytes were written, each cut at NUL.
     args = ""
     for arg in argv[1:]:
-        if len(args) >= 128:
+        if len(args.encode("utf-8", "surrogateescape")) >= 128:
             break
-        args += "'" + arg[: 128 - len(args)].decode("utf-8", "surrogateescape") + "' "
-    name = argv[0][:128].decode("utf-8", "surrogateescape")
-    return sanitize(errors.UNKNOWN_COMMAND.format(name, args))
+        room = 128 - len(args.encode("utf-8", "surrogateescape"))
+        args += "'" + errors.c_string(arg, room) + "' "
+    return sanitize(errors.UNKNOWN_COMMAND.format(errors.c_string(argv[0], 128), args))
 
 
 def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
@@ -66,9 +67,7 @@ def resolve(client: Client, argv: list[bytes]) -> CommandSpec | str:
         sub = spec.subcommands.get(argv[1].lower())
         if sub is None:
             return sanitize(
-                errors.UNKNOWN_SUBCOMMAND.format(
-                    argv[1][:128].decode("utf-8", "surrogateescape"), spec.name.upper()
-                )
+                errors.UNKNOWN_SUBCOMMAND.format(errors.c_string(argv[1], 128), spec.name.upper())
             )
         spec = sub
     arity = spec.arity
