@@ -3,6 +3,7 @@ differential tests, and helpers to move the server's clock instead of sleeping."
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -68,3 +69,15 @@ def advance_clock(r: redis.Redis):  # type: ignore[no-untyped-def]
         r.execute_command("DEBUG", "SET-CLOCK-OFFSET", total[0])
 
     return advance
+
+
+@pytest.fixture
+def restore_config(r: redis.Redis) -> Iterator[None]:
+    """Put back every mutable parameter a test changed on the shared server."""
+    before = r.config_get("*")
+    yield
+    after = r.config_get("*")
+    for name, value in before.items():
+        if after.get(name) != value:
+            with contextlib.suppress(redis.ResponseError):
+                r.config_set(name, value)

@@ -8,14 +8,9 @@ wire would add nothing (memory units, save schedules, notify-keyspace-events spe
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import socket
 import tempfile
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from typing import Any
 
 import pytest
 import redis
@@ -27,31 +22,8 @@ from damselfly.config import (
     default_config,
     memtoull,
 )
+from tests.helpers import error_has, error_is
 from tests.servers import ServerProcess, free_port, start_damselfly
-
-
-def error_is(text: str) -> AbstractContextManager[Any]:
-    """Expect an error reply whose text (after the prefix redis-py strips) is exactly `text`."""
-    return pytest.raises(redis.ResponseError, match="^" + re.escape(text) + "$")
-
-
-def error_starts(text: str) -> AbstractContextManager[Any]:
-    return pytest.raises(redis.ResponseError, match="^" + re.escape(text))
-
-
-def error_has(text: str) -> AbstractContextManager[Any]:
-    return pytest.raises(redis.ResponseError, match=re.escape(text))
-
-
-@pytest.fixture
-def restore_config(r: redis.Redis) -> Iterator[None]:
-    before = r.config_get("*")
-    yield
-    after = r.config_get("*")
-    for name, value in before.items():
-        if after.get(name) != value:
-            with contextlib.suppress(redis.ResponseError):
-                r.config_set(name, value)
 
 
 def set_error(r: redis.Redis, *args: object) -> str:

@@ -6,11 +6,8 @@ Redis's matcher."""
 from __future__ import annotations
 
 import random
-import re
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from typing import Any
 
 import pytest
 import redis
@@ -18,18 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from damselfly.keyspace.glob import compile_glob, glob_match, tokenize
+from tests.helpers import error_is, error_starts
 from tests.servers import ServerProcess, encode_command, start_damselfly
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def error_is(text: str) -> AbstractContextManager[Any]:
-    """Expect an error reply whose text (after the prefix redis-py strips) is exactly `text`."""
-    return pytest.raises(redis.ResponseError, match=f"^{re.escape(text)}$")
-
-
-def error_starts(text: str) -> AbstractContextManager[Any]:
-    return pytest.raises(redis.ResponseError, match=f"^{re.escape(text)}")
 
 
 def full_scan(r: redis.Redis, **kwargs: object) -> list[bytes]:

@@ -7,7 +7,6 @@ tests that stop a server or need startup options get a dedicated one from start_
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pty
 import re
@@ -19,45 +18,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 import redis
 
 from damselfly import REDIS_VERSION, __version__
+from tests.helpers import error_has, error_is, error_starts
 from tests.servers import RawConnection, ServerProcess, encode_command, start_damselfly
 
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def error_is(text: str) -> AbstractContextManager[Any]:
-    """Expect an error reply whose text (after the prefix redis-py strips) is exactly `text`."""
-    return pytest.raises(redis.ResponseError, match="^" + re.escape(text) + "$")
-
-
-def error_starts(text: str) -> AbstractContextManager[Any]:
-    return pytest.raises(redis.ResponseError, match="^" + re.escape(text))
-
-
-def error_has(text: str) -> AbstractContextManager[Any]:
-    return pytest.raises(redis.ResponseError, match=re.escape(text))
-
-
-@pytest.fixture
-def restore_config(r: redis.Redis) -> Iterator[None]:
-    """Put back every mutable parameter a test changed on the shared server."""
-    before = r.config_get("*")
-    yield
-    after = r.config_get("*")
-    for name, value in before.items():
-        if after.get(name) != value:
-            with contextlib.suppress(redis.ResponseError):
-                r.config_set(name, value)
-
-
 def info_raw(r: redis.Redis, *sections: str) -> str:
-    conn = r.connection_pool.get_connection("INFO")
+    conn = r.connection_pool.get_connection()
     try:
         conn.send_command("INFO", *sections)
         reply = conn.read_response(disable_decoding=True)
@@ -797,7 +771,7 @@ def test_slowlog_entries_have_id_time_duration_args_address_and_name(
     r = slowlog_all
     r.client_setname("tester")
     r.set("k", "v")
-    conn = r.connection_pool.get_connection("SLOWLOG")
+    conn = r.connection_pool.get_connection()
     try:
         conn.send_command("SLOWLOG", "GET", "1")
         (entry,) = conn.read_response()

@@ -383,7 +383,7 @@ C_STRING_CASES = [
 
 
 def test_arguments_quoted_in_errors_stop_at_nul_like_c_strings(
-    server: ServerProcess, redis_oracle: ServerProcess
+    r: redis.Redis, server: ServerProcess, redis_oracle: ServerProcess
 ) -> None:
     """Redis formats names, cursors and options as C strings (up to the first NUL byte)."""
     replies = []
@@ -395,4 +395,5 @@ def test_arguments_quoted_in_errors_stop_at_nul_like_c_strings(
             replies.append([conn.request(encode_command(*argv)) for argv in C_STRING_CASES])
         finally:
             conn.close()
-    assert replies[1] == replies[0]
+    for argv, want, got in zip(C_STRING_CASES, replies[0], replies[1], strict=True):
+        assert got == want, f"{argv!r}: redis {want!r} damselfly {got!r}"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from damselfly import REDIS_VERSION, __version__
 from damselfly.clock import Clock
 from damselfly.commands.registry import build_table
-from damselfly.config import Config, ConfigError
+from damselfly.config import Config, ConfigError, quote
 from damselfly.keyspace.database import Database
 from damselfly.keyspace.expiry import ActiveExpiry
 from damselfly.server.blocking import BlockingManager
@@ -287,7 +287,8 @@ class Server:
         else:
             where = client.addr
         shown = _redact(argv)
-        parts = " ".join('"' + _monitor_escape(a) + '"' for a in shown)
+        # MONITOR quotes each argument like sdscatrepr, as CONFIG REWRITE does.
+        parts = " ".join(quote(a.decode("utf-8", "surrogateescape")) for a in shown)
         line = f"+{now:.6f} [{client.db.index} {where}] {parts}\r\n".encode()
         for monitor in list(self.monitors):
             if monitor is not client:
@@ -740,30 +741,6 @@ def parse_output_limit(text: str, cls: str) -> int:
         if words[i].lower() == cls:
             return parse_memory(words[i + 1])
     return 0
-
-
-def _monitor_escape(arg: bytes) -> str:
-    out = []
-    for b in arg:
-        if b == 0x5C:
-            out.append("\\\\")
-        elif b == 0x22:
-            out.append('\\"')
-        elif b == 0x0A:
-            out.append("\\n")
-        elif b == 0x0D:
-            out.append("\\r")
-        elif b == 0x09:
-            out.append("\\t")
-        elif b == 0x07:
-            out.append("\\a")
-        elif b == 0x08:
-            out.append("\\b")
-        elif 0x20 <= b < 0x7F:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    return "".join(out)
 
 
 def _redact(argv: list[bytes], config: Config | None = None) -> list[bytes]:
