@@ -370,7 +370,7 @@ def test_command_docs_match_redis_apart_from_prose(
 C_STRING_CASES = [
     [b"SCAN", b"\x00\xff"],
     [b"SCAN", b"0\x00zz"],
-    [b"SCAN", b"7\x00"],
+    [b"SCAN", b"00\x007"],  # (a non-zero cursor's result depends on Redis's hash seed)
     [b"OBJECT", b"a\x00b"],
     [b"FOO\x00x", b"a"],
     [b"FOO", b"a\x00b", b"\xff"],
