@@ -472,8 +472,8 @@ def cmd_client_unblock(client: Client, argv: list[bytes]) -> Any:
         raise CommandError(errors.NOT_INTEGER)
     target = client.server.clients.get(client_id)
     # Only a client in a blocking command can be woken; one held by CLIENT PAUSE cannot.
-    blocking = getattr(client.server, "blocking", None)
-    if target is None or target.blocked is None or blocking is None:
+    blocking = client.server.blocking
+    if target is None or target.blocked is None:
         return 0
     return 1 if blocking.client_unblock(target, as_error) else 0
 

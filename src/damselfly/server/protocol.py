@@ -209,7 +209,7 @@ class ClientProtocol(asyncio.Protocol):
         assert client is not None
         server = self.server
         execute = dispatch.execute
-        blocking = getattr(server, "blocking", None)
+        blocking = server.blocking
         counted = 0  # chunks of `out` already added to `size`
         size = 0
         for index in range(len(commands)):
@@ -230,14 +230,14 @@ class ClientProtocol(asyncio.Protocol):
                 self.pending = commands[index + 1 :]
                 # Reading goes on (what arrives is queued behind the blocked command), so a
                 # client that disconnects while blocked is noticed and leaves the wait queues.
-                if blocking is not None and blocking.ready:
+                if blocking.ready:
                     blocking.serve_ready()
                 return
             if client.reply_flags:
                 self._reply_with_flags(reply, out)
             else:
                 encode(reply, client.resp == 3, out)
-            if blocking is not None and blocking.ready:
+            if blocking.ready:
                 # This command wrote keys that blocked clients wait for: serve them now that it
                 # has finished (never in the middle of it).
                 blocking.serve_ready()
