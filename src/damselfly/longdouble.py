@@ -140,10 +140,6 @@ def add(x: Value, y: Value) -> Value:
     return round_to_long_double(x + y)
 
 
-def is_finite(value: Value) -> bool:
-    return not isinstance(value, float) or math.isfinite(value)
-
-
 def format_human(value: Fraction) -> bytes:
     """`"%.17Lf"` with trailing zeros (and a bare '.') removed, and "-0" printed as "0"."""
     scaled = abs(value) * 10**17

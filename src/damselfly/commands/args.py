@@ -58,22 +58,3 @@ def to_float(data: bytes) -> float | None:
     if math.isnan(value):
         return None
     return value
-
-
-def parse_float(data: bytes, error: str = errors.NOT_FLOAT) -> float:
-    value = to_float(data)
-    if value is None:
-        raise CommandError(error)
-    return value
-
-
-def parse_nonneg_int(data: bytes, what: str) -> int:
-    """Redis's getPositiveLongFromObjectOrReply: '<what> is out of range' for negatives."""
-    value = parse_int(data)
-    if value < 0:
-        raise CommandError(errors.OUT_OF_RANGE.format(what))
-    return value
-
-
-def upper(arg: bytes) -> bytes:
-    return arg.upper()

@@ -226,10 +226,6 @@ class CommandSpec:
         return self.name
 
     @property
-    def is_write(self) -> bool:
-        return "write" in self.flags
-
-    @property
     def is_container(self) -> bool:
         return bool(self.subcommands)
 

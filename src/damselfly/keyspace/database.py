@@ -263,9 +263,6 @@ class Database:
             server.stat_keyspace_hits += 1
         return value
 
-    def exists(self, key: bytes) -> bool:
-        return self.lookup(key) is not None
-
     def is_expired(self, key: bytes) -> bool:
         """True if `key` has a time that has passed (without deleting it)."""
         when = self.expires.get(key)
@@ -297,15 +294,6 @@ class Database:
     def get_expire(self, key: bytes) -> int | None:
         """Absolute expiry in ms of a live key, or None when it has none."""
         return self.expires.get(key)
-
-    def ttl_ms(self, key: bytes) -> int:
-        """PTTL semantics: -2 missing, -1 no expiry, else remaining ms (>= 0)."""
-        if self.lookup(key) is None:
-            return -2
-        when = self.expires.get(key)
-        if when is None:
-            return -1
-        return max(0, when - self.server.now_ms)
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -85,9 +85,6 @@ class BlockingManager:
         # Woken clients and their replies, in wake-up order, waiting for the end of the pass.
         self.to_deliver: list[tuple[Client, Any]] = []
 
-    def blocked_count(self) -> int:
-        return sum(1 for c in self.server.clients.values() if c.blocked is not None)
-
     def timed_count(self) -> int:
         """Blocked clients with a deadline (INFO's clients_in_timeout_table)."""
         return sum(

@@ -57,7 +57,6 @@ SLOWLOG_MAX_ARGLEN = 128
 # SHUTDOWN flags (also what shutdown-on-sigint / shutdown-on-sigterm hold).
 SHUTDOWN_SAVE = "save"
 SHUTDOWN_NOSAVE = "nosave"
-SHUTDOWN_NOW = "now"
 SHUTDOWN_FORCE = "force"
 
 # Why an optional ("-" prefixed) bind address may be skipped: it does not exist here.
@@ -71,7 +70,6 @@ class Server:
         self.config = config
         self.clock = clock or Clock()
         self.now_ms = self.clock.now_ms()
-        self.start_time = time.time()
         self.start_monotonic = time.monotonic()
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
@@ -404,9 +402,6 @@ class Server:
 
     # -- CLIENT PAUSE --------------------------------------------------------------------------
 
-    def client_paused(self, client: Client | None) -> bool:
-        return bool(self.pause_until) and client is not None
-
     def must_wait(self, client: Client, argv: list[bytes]) -> bool:
         """Does CLIENT PAUSE hold this command back? Like Redis, commands that fail before
         running (unknown, wrong arity, NOAUTH) are answered at once; under WRITE only writes,
@@ -676,9 +671,6 @@ class Server:
         setting = "shutdown-on-sigint" if signum == signal.SIGINT else "shutdown-on-sigterm"
         if not self.shutdown(set(self.config[setting])):
             self.log_warning("Errors trying to shut down the server, check the logs")
-
-    def request_shutdown(self) -> None:
-        self.shutdown(set())
 
     def shutdown(self, flags: set[str]) -> bool:
         """Stop serving: save if asked (or if save points are set, unless NOSAVE), then close
