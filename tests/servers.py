@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,15 @@ def _reply_end(buf: bytes, pos: int) -> int | None:
                 return None
         return p
     raise ValueError(f"bad reply type {kind!r} in {buf[pos : pos + 40]!r}")
+
+
+def dedicated_pair(*redis_options: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """(damselfly, redis-server) of one module's own, for tests whose clients (killed, paused,
+    subscribed) must not reach other tests; use as the body of a module-scoped fixture."""
+    ours = start_damselfly()
+    oracle = start_redis(*redis_options)
+    try:
+        yield ours, oracle
+    finally:
+        ours.stop()
+        oracle.stop()

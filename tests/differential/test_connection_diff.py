@@ -19,7 +19,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import RawConnection, ServerProcess, encode_command, start_damselfly, start_redis
+from tests.servers import (
+    RawConnection,
+    ServerProcess,
+    dedicated_pair,
+    encode_command,
+    start_damselfly,
+    start_redis,
+)
 
 # CLIENT LIST fields whose values depend on the process, the OS or the clock, not on semantics.
 _VOLATILE_FIELDS = {
@@ -32,11 +39,7 @@ _HELLO_ID = re.compile(rb"(\$2\r\nid\r\n):\d+\r\n")
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Dedicated servers: these cases kill and pause clients, which must not reach other tests."""
-    ours = start_damselfly()
-    oracle = start_redis()
-    yield ours, oracle
-    ours.stop()
-    oracle.stop()
+    yield from dedicated_pair()
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,8 @@ from tests.servers import (
     RawConnection,
     ServerProcess,
     _reply_end,
+    dedicated_pair,
     encode_command,
-    start_damselfly,
-    start_redis,
 )
 
 pytestmark = pytest.mark.differential
@@ -220,11 +219,7 @@ def compare(
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Dedicated servers, so that no other test's subscriber shows up in PUBSUB counts."""
-    ours = start_damselfly()
-    oracle = start_redis()
-    yield ours, oracle
-    ours.stop()
-    oracle.stop()
+    yield from dedicated_pair()
 
 
 RESP = pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])

@@ -25,6 +25,7 @@ from damselfly import __version__
 from tests.servers import (
     RawConnection,
     ServerProcess,
+    dedicated_pair,
     encode_command,
     free_port,
     redis_server_path,
@@ -40,11 +41,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    redis_proc = start_redis("--enable-debug-command", "yes")
-    ours = start_damselfly()
-    yield redis_proc, ours
-    redis_proc.stop()
-    ours.stop()
+    """(redis-server, damselfly) of this module's own."""
+    for ours, oracle in dedicated_pair("--enable-debug-command", "yes"):
+        yield oracle, ours
 
 
 def run_case(proc: ServerProcess, commands: list[str], resp: int) -> list[bytes]:

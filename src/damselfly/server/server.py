@@ -90,21 +90,13 @@ class Server:
         self.active_expiry = ActiveExpiry(self)
         self.shutdown_event: asyncio.Event | None = None
         self.exit_code = 0
-        # Statistics (INFO stats).
+        # Statistics (INFO stats); the counters CONFIG RESETSTAT clears start in reset_stats.
         self.dirty = 0
-        self.stat_numcommands = 0
-        self.stat_numconnections = 0
-        self.stat_rejected_connections = 0
-        self.stats_expired_keys = 0
-        self.stat_keyspace_hits = 0
-        self.stat_keyspace_misses = 0
         self.errorstats: dict[str, int] = {}
-        self.stat_total_error_replies = 0
         self.lastsave = int(time.time())
         # instantaneous_ops_per_sec samples, and when/at which count the last one was taken.
         self.ops_samples: deque[float] = deque(maxlen=OPS_SAMPLES)
-        self._ops_mark = (time.monotonic(), 0)
-        self.memory_peak = 0
+        self.reset_stats()
         self.memory_startup = self.memory_rss()
         # Replication IDs INFO reports (DEBUG CHANGE-REPL-ID draws new ones).
         self.replid = os.urandom(20).hex()
@@ -352,7 +344,8 @@ class Server:
             self.latency_max[event] = latency_ms
 
     def reset_stats(self) -> None:
-        """CONFIG RESETSTAT: what Redis's resetServerStats and resetCommandTableStats clear."""
+        """CONFIG RESETSTAT (and start-up): what Redis's resetServerStats and
+        resetCommandTableStats clear."""
         for spec in self.commands.values():
             for s in (spec, *spec.subcommands.values()):
                 s.calls = s.usec = s.rejected_calls = s.failed_calls = 0
