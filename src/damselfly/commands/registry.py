@@ -11,10 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from damselfly.commands import connection, introspection, keyspace, lists, pubsub, server, strings
+from damselfly.commands import (
+    connection,
+    functions,
+    introspection,
+    keyspace,
+    lists,
+    pubsub,
+    scripting,
+    server,
+    strings,
+    transactions,
+)
 from damselfly.commands.spec import CommandSpec
 
-FAMILIES = [strings, keyspace, lists, pubsub, connection, server, introspection]
+FAMILIES = [
+    strings,
+    keyspace,
+    lists,
+    pubsub,
+    transactions,
+    scripting,
+    functions,
+    connection,
+    server,
+    introspection,
+]
 
 
 def all_specs() -> list[CommandSpec]:

@@ -104,7 +104,10 @@ def execute(client: Client, argv: list[bytes]) -> Any:
             return ErrorReply(resolved)
         spec = resolved  # type: ignore[assignment]
         assert spec is not None
-    server.now_ms = server.clock.now_ms()
+    # EXEC and scripts freeze the time for all the commands they run (DESIGN: one time per
+    # command, frozen for a script or a transaction), so a key cannot expire half-way through.
+    if not server.time_frozen:
+        server.now_ms = server.clock.now_ms()
     if server.monitors:
         server.feed_monitors(client, argv)
     start = _perf_ns()

@@ -70,6 +70,8 @@ class Server:
         self.config = config
         self.clock = clock or Clock()
         self.now_ms = self.clock.now_ms()
+        # True while EXEC or a script runs: dispatch.execute keeps `now_ms` as it was.
+        self.time_frozen = False
         self.start_monotonic = time.monotonic()
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
