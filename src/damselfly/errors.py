@@ -140,3 +140,15 @@ PUBSUB_CONTEXT = (
     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
     "allowed in this context"
 )
+# Lock-oriented string commands of Redis 8.4 (SET IF*, DELEX, DIGEST) and Valkey 9 (DELIFEQ).
+DIGEST_LENGTH = "ERR must be exactly 16 hexadecimal characters"
+DELEX_NOT_STRING = "ERR Key should be of string type if conditions are specified"
+DELEX_BAD_CONDITION = "ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or IFDNE"
+# Transactions (MULTI/EXEC/DISCARD/WATCH).
+MULTI_NESTED = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_INSIDE_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+NOT_ALLOWED_IN_MULTI = "ERR Command not allowed inside a transaction"
+EXECABORT_BECAUSE = "EXECABORT Transaction discarded because of: {}"

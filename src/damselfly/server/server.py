@@ -72,6 +72,10 @@ class Server:
         self.now_ms = self.clock.now_ms()
         # True while EXEC or a script runs: dispatch.execute keeps `now_ms` as it was.
         self.time_frozen = False
+        # The Lua engines (scripting/engine.py: EVAL's and FUNCTION's), made on first use, and the
+        # script that has run past busy-reply-threshold (dispatch.resolve answers -BUSY then).
+        self.scripting: Any = None
+        self.busy_script: Any = None
         self.start_monotonic = time.monotonic()
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
@@ -133,6 +137,8 @@ class Server:
         self.output_pubsub_limit = 0
         self.notify_flags = ""
         self.key_listeners: list[Any] = []
+        # WATCH bookkeeping (commands/transactions.py `Watches`), made by the first MULTI/WATCH.
+        self.watches: Any = None
         # Clients waiting on keys (BLPOP ...) and Pub/Sub subscriptions.
         self.blocking = BlockingManager(self)
         self.pubsub = PubSub()
@@ -264,14 +270,17 @@ class Server:
         self.errorstats[prefix] = self.errorstats.get(prefix, 0) + 1
         self.stat_total_error_replies += 1
 
-    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+    def feed_monitors(self, client: Client, argv: list[bytes], force: bool = False) -> None:
         """Send one command to every MONITOR client, in Redis's line format.
 
         Like Redis, administrative commands (CONFIG, DEBUG, SLOWLOG ...) and those flagged
         skip_monitor are not shown, and passwords are replaced by "(redacted)".
         """
         spec = self._spec_for(argv)
-        if spec is not None and ("admin" in spec.flags or "skip_monitor" in spec.flags):
+        # `force`: EVAL & co. are skip_monitor for dispatch but show themselves before the
+        # commands their script runs (scripting calls this with force=True).
+        hidden = spec is not None and ("admin" in spec.flags or "skip_monitor" in spec.flags)
+        if hidden and not force:
             return
         now = time.time()
         if client.unix:
