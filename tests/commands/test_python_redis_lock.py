@@ -1,10 +1,9 @@
 """python-redis-lock (the `redis_lock` package) against damselfly: a third-party lock library
 that waits for its lock by sleeping in BLPOP on a signal list instead of polling.
 
-Acquiring (SET NX EX), waiting (BLPOP on `lock-signal:<name>`) and taking over an expired lock
-work today. The library releases and extends through Lua scripts (EVALSHA/EVAL), which arrive
-with the scripting issue (issue 3); until then a release through the library fails, and the
-test for it is a strict xfail that will start failing, as a reminder, once EVAL exists.
+Acquiring is SET NX EX; releasing, extending and resetting are Lua scripts (EVALSHA, loaded on
+first use) that delete the lock and push to `lock-signal:<name>` in one step, which is what
+wakes a waiter blocked in BLPOP. Every test goes through the library itself.
 """
 
 from __future__ import annotations
@@ -46,7 +45,20 @@ def test_a_second_lock_cannot_take_a_held_lock(r: redis.Redis, clients: list[red
     assert 0 < r.ttl("lock:job") <= 30
 
 
-def test_a_waiter_sleeps_in_blpop_and_wakes_when_the_lock_is_signalled(
+def test_release_deletes_the_lock_and_signals_waiters(
+    r: redis.Redis, clients: list[redis.Redis]
+) -> None:
+    lock = redis_lock.Lock(clients[0], "job", expire=30, signal_expire=5000)
+    assert lock.acquire(blocking=False)
+    lock.release()
+    assert r.exists("lock:job") == 0
+    assert r.lrange("lock-signal:job", 0, -1) == [b"1"]
+    assert 0 < r.pttl("lock-signal:job") <= 5000
+    with pytest.raises(redis_lock.NotAcquired):
+        lock.release()
+
+
+def test_a_waiter_sleeps_in_blpop_and_wakes_when_the_holder_releases(
     r: redis.Redis, clients: list[redis.Redis]
 ) -> None:
     holder = redis_lock.Lock(clients[0], "job", expire=30)
@@ -59,15 +71,10 @@ def test_a_waiter_sleeps_in_blpop_and_wakes_when_the_lock_is_signalled(
     thread.start()
     wait_until_blocked_in_blpop(r)
     started = time.monotonic()
-    # What the library's unlock script does atomically (the script itself needs EVAL); done
-    # step by step, the lock must go before the signal, or the woken waiter finds it still held.
-    r.delete("lock:job")
-    r.delete("lock-signal:job")
-    r.lpush("lock-signal:job", 1)
-    r.pexpire("lock-signal:job", 1000)
+    holder.release()
     thread.join(10)
     assert result == {"acquired": True}
-    assert time.monotonic() - started < 2  # woken by the push, not by a timeout
+    assert time.monotonic() - started < 2  # woken by the release's push, not by a timeout
     assert r.get("lock:job") == waiter.id.encode()
 
 
@@ -84,9 +91,42 @@ def test_a_waiter_takes_over_when_the_holder_dies_and_its_lock_expires(
     assert r.get("lock:job") == waiter.id.encode()
 
 
-@pytest.mark.xfail(strict=True, raises=redis.ResponseError, reason="needs EVAL (issue 3)")
-def test_release_through_the_library(r: redis.Redis, clients: list[redis.Redis]) -> None:
+def test_release_of_a_lock_taken_over_by_another_owner_leaves_it_alone(
+    r: redis.Redis, clients: list[redis.Redis]
+) -> None:
+    first = redis_lock.Lock(clients[0], "job", expire=30)
+    assert first.acquire(blocking=False)
+    assert r.pexpireat("lock:job", 1)  # first's lock runs out
+    second = redis_lock.Lock(clients[1], "job", expire=30)
+    assert second.acquire(blocking=False)
+    with pytest.raises(redis_lock.NotAcquired):
+        first.release()
+    assert r.get("lock:job") == second.id.encode()
+
+
+def test_extend_renews_the_expiry_of_a_held_lock_only(
+    r: redis.Redis, clients: list[redis.Redis]
+) -> None:
     lock = redis_lock.Lock(clients[0], "job", expire=30)
     assert lock.acquire(blocking=False)
-    lock.release()
-    assert r.exists("lock:job") == 0
+    r.expire("lock:job", 5)  # as if 25 s had passed
+    lock.extend()
+    assert 25 < r.ttl("lock:job") <= 30
+    lock.extend(expire=100)
+    assert 95 < r.ttl("lock:job") <= 100
+    r.persist("lock:job")
+    with pytest.raises(redis_lock.NotExpirable):
+        lock.extend()
+    r.delete("lock:job")
+    with pytest.raises(redis_lock.NotAcquired):
+        lock.extend()
+
+
+def test_reset_all_breaks_every_lock_and_signals_it(
+    r: redis.Redis, clients: list[redis.Redis]
+) -> None:
+    for name in ("a", "b"):
+        assert redis_lock.Lock(clients[0], name, expire=30).acquire(blocking=False)
+    r.set("unrelated", "v")
+    redis_lock.reset_all(clients[1])
+    assert sorted(r.keys("*")) == [b"lock-signal:a", b"lock-signal:b", b"unrelated"]

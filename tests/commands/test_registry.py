@@ -213,8 +213,8 @@ def _metadata(entry: list[Any]) -> dict[str, Any]:
 KNOWN_MISMATCHES: dict[str, str] = {}
 
 # COMMAND DOCS argument trees that differ on purpose: Redis 7.0 documents no arguments for
-# GETKEYS, and redis-cli shows a better hint with them.
-INTENDED_DOCS_DIFFERENCES = {"command|getkeys", "command|getkeysandflags"}
+# GETKEYS, and redis-cli shows a better hint with them; SET has Redis 8.4's IF* conditions.
+INTENDED_DOCS_DIFFERENCES = {"command|getkeys", "command|getkeysandflags", "set"}
 # Argument trees that differ from Redis and are not fixed yet: command -> what differs.
 KNOWN_DOCS_MISMATCHES: dict[str, str] = {}
 

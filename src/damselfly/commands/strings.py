@@ -3,9 +3,14 @@
 One generic core, `set_generic`, serves SET, SETNX, SETEX and PSETEX (as `setGenericCommand` does
 in Redis); the thin commands only pass their differences in. Options are read into a small
 `SetOptions` value first, then checked in Redis's order: the expire value, then GET's type check,
-then the NX/XX condition. Every command checks its errors in the order Redis does (an argument
+then the condition. Every command checks its errors in the order Redis does (an argument
 that fails to parse usually wins over WRONGTYPE, but not always: see each handler), because
 clients and test suites see the first error only.
+
+The lock-oriented commands live here too, since Redis files them in the string group: SET's
+compare-and-set conditions (IFEQ/IFNE on the value, IFDEQ/IFDNE on its digest) and DELEX
+(compare-and-delete) from Redis 8.4, DIGEST (XXH3-64 of the value, 16 lower-case hex digits), and
+Valkey 9's DELIFEQ. They let a lock be extended or released in one command instead of a script.
 
 Values are stored as `bytes`. Redis also keeps an encoding per value, visible through OBJECT
 ENCODING; `string_encoding` derives it from the value and its type: `RawString` marks values that
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
+
+import xxhash
 
 from damselfly import errors, longdouble
 from damselfly.commands.args import LLONG_MAX, LLONG_MIN, to_int
@@ -53,12 +60,31 @@ def string_encoding(value: bytes) -> bytes:
     return b"embstr" if size <= _EMBSTR_LIMIT else b"raw"
 
 
+# Compare-and-set conditions of SET and DELEX (Redis 8.4): on the value or on its digest.
+IFEQ, IFNE, IFDEQ, IFDNE = 1, 2, 3, 4
+_CONDITIONS = {b"IFEQ": IFEQ, b"IFNE": IFNE, b"IFDEQ": IFDEQ, b"IFDNE": IFDNE}
+# Digests are XXH3-64 in hex: 16 digits, leading zeros kept.
+DIGEST_HEX_LENGTH = 16
+
+
 class SetOptions:
-    __slots__ = ("expire_arg", "expire_kind", "get", "keepttl", "nx", "persist", "xx")
+    __slots__ = (
+        "cond",
+        "cond_arg",
+        "expire_arg",
+        "expire_kind",
+        "get",
+        "keepttl",
+        "nx",
+        "persist",
+        "xx",
+    )
 
     def __init__(self) -> None:
         self.nx = False
         self.xx = False
+        self.cond = 0  # one of IFEQ..IFDNE, or 0
+        self.cond_arg = b""
         self.get = False
         self.keepttl = False
         self.persist = False
@@ -67,6 +93,31 @@ class SetOptions:
 
 
 _EXPIRE_OPTIONS = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT}
+
+
+def value_digest(value: bytes) -> bytes:
+    """DIGEST of a string value: XXH3-64 (seed 0) as 16 lower-case hex digits."""
+    return xxhash.xxh3_64_hexdigest(value).encode()
+
+
+def condition_holds(cond: int, arg: bytes, current: Any) -> bool:
+    """Whether a SET/DELEX condition lets the write happen, `current` being the live value
+    (WRONGTYPE if it is not a string).
+
+    A missing key satisfies only the negative conditions (IFNE/IFDNE create it, IFEQ/IFDEQ do
+    not), and is decided before the digest argument is looked at, as in Redis. Digests compare
+    without regard to case; Redis checks only their length, so 16 non-hex characters are a
+    valid argument that matches nothing.
+    """
+    if current is None:
+        return cond in (IFNE, IFDNE)
+    if not isinstance(current, bytes):
+        raise CommandError(errors.WRONGTYPE)
+    if cond <= IFNE:
+        return (current == arg) == (cond == IFEQ)
+    if len(arg) != DIGEST_HEX_LENGTH:
+        raise CommandError(errors.DIGEST_LENGTH)
+    return (value_digest(current) == arg.lower()) == (cond == IFDEQ)
 
 
 def option_word(arg: bytes) -> bytes:
@@ -92,10 +143,15 @@ def parse_set_options(argv: list[bytes], start: int, command_type: int) -> SetOp
     while j < n:
         opt = option_word(argv[j])
         kind = opts.expire_kind
-        if opt == b"NX" and not opts.xx and is_set:
+        # NX, XX and the four IF* conditions exclude each other, in either order.
+        if opt == b"NX" and not opts.xx and not opts.cond and is_set:
             opts.nx = True
-        elif opt == b"XX" and not opts.nx and is_set:
+        elif opt == b"XX" and not opts.nx and not opts.cond and is_set:
             opts.xx = True
+        elif opt in _CONDITIONS and is_set and not (opts.nx or opts.xx or opts.cond) and j + 1 < n:
+            opts.cond = _CONDITIONS[opt]
+            opts.cond_arg = argv[j + 1]
+            j += 1
         elif opt == b"GET" and is_set:
             opts.get = True
         elif opt == b"KEEPTTL" and not opts.persist and not kind and is_set:
@@ -177,8 +233,12 @@ def set_generic(
     old: bytes | None = None
     if opts.get:
         old = read_string(client, key)
-    found = db.lookup(key) is not None
-    if (opts.nx and found) or (opts.xx and not found):
+    current = db.lookup(key)
+    if opts.cond:
+        # With GET the reply is the old value whether or not the condition held.
+        if not condition_holds(opts.cond, opts.cond_arg, current):
+            return old if opts.get else abort_reply
+    elif (opts.nx and current is not None) or (opts.xx and current is None):
         return old if opts.get else abort_reply
     db.set_value(key, value, keep_ttl=opts.keepttl)
     client.server.notify_keyspace_event("$", "set", key, db)
@@ -200,8 +260,8 @@ def cmd_set(client: Client, argv: list[bytes]) -> Any:
 
 
 def set_getkeys(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
-    """COMMAND GETKEYS for SET: the key is only read (RW access) when GET is given."""
-    if any(option_word(arg) == b"GET" for arg in argv[3:]):
+    """COMMAND GETKEYS for SET: the value is read (RW access) with GET or an IF* condition."""
+    if any(option_word(arg) == b"GET" or option_word(arg) in _CONDITIONS for arg in argv[3:]):
         return [(1, ("RW", "access", "update"))]
     return [(1, ("OW", "update"))]
 
@@ -267,6 +327,65 @@ def cmd_getex(client: Client, argv: list[bytes]) -> Any:
         db.modified(key)
         server.notify_keyspace_event("g", "persist", key, db)
     return value
+
+
+# -- compare-and-delete and digests (locks) -----------------------------------------------------
+
+
+def cmd_digest(client: Client, argv: list[bytes]) -> Any:
+    value = read_string(client, argv[1])
+    return None if value is None else value_digest(value)
+
+
+def cmd_delex(client: Client, argv: list[bytes]) -> Any:
+    """DELEX key [IFEQ v|IFNE v|IFDEQ d|IFDNE d]: 1 if the key was deleted, else 0.
+
+    Checked in Redis's order: the argument count (only 2 or 4 fit), then the key (a missing
+    key answers 0 whatever the condition says, even an unknown one), then its type, then the
+    condition's name, then the digest's length. Without a condition it is DEL of one key, of
+    any type.
+    """
+    if len(argv) not in (2, 4):
+        raise CommandError(errors.WRONG_ARGS.format("delex"))
+    key = argv[1]
+    db = client.db
+    if len(argv) == 2:
+        current = db.lookup(key)
+    else:
+        current = db.lookup_read(key)
+        if current is None:
+            return 0
+        if not isinstance(current, bytes):
+            raise CommandError(errors.DELEX_NOT_STRING)
+        cond = _CONDITIONS.get(option_word(argv[2]))
+        if cond is None:
+            raise CommandError(errors.DELEX_BAD_CONDITION)
+        if not condition_holds(cond, argv[3], current):
+            return 0
+    if current is None:
+        return 0
+    db.delete(key)
+    client.server.notify_keyspace_event("g", "del", key, db)
+    return 1
+
+
+def cmd_delifeq(client: Client, argv: list[bytes]) -> Any:
+    """Valkey 9's DELIFEQ key value: delete the key only while it holds exactly `value`."""
+    key = argv[1]
+    current = write_lookup(client, key)
+    if current is None or current != argv[2]:
+        return 0
+    db = client.db
+    db.delete(key)
+    client.server.notify_keyspace_event("g", "del", key, db)
+    return 1
+
+
+def delex_getkeys(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """COMMAND GETKEYS for DELEX: a condition reads the value before deleting it."""
+    if len(argv) > 2:
+        return [(1, ("RW", "access", "delete"))]
+    return [(1, ("RM", "delete"))]
 
 
 # -- many keys at once ---------------------------------------------------------------------------
@@ -664,6 +783,11 @@ _EXPIRATION = (
     "[expiration= EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time"
     "|PXAT unix-time-milliseconds:unix-time"
 )
+# Redis 8.4's compare-and-set conditions, shared by SET and DELEX.
+_IF_CONDITIONS = (
+    "IFEQ ifeq-value:string|IFNE ifne-value:string|IFDEQ ifdeq-digest:string"
+    "|IFDNE ifdne-digest:string"
+)
 _RANGE_COMPLEXITY = (
     "O(N) where N is the length of the returned string; cutting a small part out of a long "
     "string costs little."
@@ -674,7 +798,8 @@ COMMANDS = [
         "set", -3, "write denyoom", cmd_set, keys=(1, 1, 1), group=_S, since="1.0.0",
         summary="Stores a string at a key, replacing any value of any type, with optional "
         "conditions and expiry.",
-        args="key:key value:string [condition= NX|XX] [GET] " + _EXPIRATION + "|KEEPTTL]",
+        args="key:key value:string [condition= NX|XX|" + _IF_CONDITIONS + "] [GET] "
+        + _EXPIRATION + "|KEEPTTL]",
         key_specs=(
             key_spec(
                 "RW access update variable_flags", index=1,
@@ -808,5 +933,26 @@ COMMANDS = [
         summary="Finds the longest common subsequence of the strings at two keys, or its "
         "length, or where its pieces are.",
         args="key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]",
+    ),
+    Cmd(
+        "digest", 2, "readonly fast", cmd_digest, keys=(1, 1, 1), group=_S, since="8.4.0",
+        complexity="O(N) where N is the length of the string value.",
+        summary="Answers the XXH3 hash digest of the string at a key, as 16 hex digits.",
+        args="key:key",
+    ),
+    Cmd(
+        "delex", -2, "write fast", cmd_delex, keys=(1, 1, 1), group=_S, since="8.4.0",
+        complexity="O(1) for IFEQ/IFNE, O(N) for IFDEQ/IFDNE where N is the length of the "
+        "string value.",
+        summary="Removes a key, optionally only if its value or the digest of its value "
+        "matches a condition.",
+        args="key:key [condition= " + _IF_CONDITIONS + "]",
+        key_specs=(key_spec("RW delete variable_flags", index=1),),
+        getkeys=delex_getkeys,
+    ),
+    Cmd(
+        "delifeq", 3, "write fast", cmd_delifeq, keys=(1, 1, 1), group=_S, since="9.0.0",
+        summary="Removes a key only if it holds exactly the given string (Valkey 9).",
+        args="key:key value:string", key_flags="RM access delete",
     ),
 ]  # fmt: skip
