@@ -1,0 +1,256 @@
+"""The blocking shell: `Redlock` and `Lock` over redis-py clients, driving the sans-IO core.
+
+The shell only executes what the core yields: a `Round` goes to every node at once (a thread per
+node from a shared pool when there are several, the caller's thread when there is one), with a
+per-round time limit so a paused server costs one timeout, not a hang; a `Sleep` is a sleep.
+Replies come back as values or `Failure`s, never as exceptions. A mutex serialises the
+operations of one lock object, because the watchdog thread renews while the owner works.
+
+`Lock(client, ...)` is `Redlock([client], ...)`: one node, quorum 1. A single code path means the
+single-server lock gets the same validity tracking, fencing and renewal as the distributed one,
+and is tested by the same tests.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+
+from damselfly.lock.core import (
+    DEFAULT_RETRY_DELAY,
+    Call,
+    Command,
+    Failure,
+    LockCore,
+    Operation,
+    Round,
+    RoundResult,
+)
+from damselfly.lock.errors import NotAcquired, NotOwned, QuorumLost
+
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_POOL_GUARD = threading.Lock()
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _POOL
+    with _POOL_GUARD:
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(
+                max_workers=128, thread_name_prefix="damselfly-lock"
+            )
+        return _POOL
+
+
+def run_call(client: Any, call: Call) -> Any:
+    """Execute one call on one node; errors become `Failure` values."""
+    try:
+        if isinstance(call, Command):
+            return client.execute_command(*call.args)
+        try:
+            return client.execute_command(*call.evalsha())
+        except NoScriptError:
+            return client.execute_command(*call.eval())
+    except ResponseError as exc:
+        return Failure(True, str(exc))
+    except (RedisError, OSError) as exc:
+        return Failure(False, str(exc) or type(exc).__name__)
+
+
+class Redlock:
+    """A lease on a quorum of independent servers (`clients`: redis-py clients, one per server).
+
+    `ttl` (seconds) is how long the servers keep the lease if we vanish. `blocking` and
+    `timeout` are the defaults for `acquire()` and `with`. `auto_renew` starts a watchdog thread
+    after each acquire that extends the lease every ttl/3; if it cannot (the lease is lost or
+    can no longer be proven before its deadline) it calls `on_lost(lock)` once and stops.
+    `request_timeout` bounds one round of requests (default: a tenth of the TTL, at least 50 ms).
+    `fencing=False` skips the fencing counter (then plain SET NX PX, no EVAL needed).
+    """
+
+    def __init__(
+        self,
+        clients: Sequence[redis.Redis],
+        name: str | bytes,
+        ttl: float = 10.0,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        fencing: bool = True,
+        fence_key: str | bytes | None = None,
+        auto_renew: bool = False,
+        on_lost: Callable[[Redlock], Any] | None = None,
+        request_timeout: float | None = None,
+    ) -> None:
+        self.clients = list(clients)
+        self.core = LockCore(
+            name,
+            ttl,
+            len(self.clients),
+            fencing=fencing,
+            retry_delay=retry_delay,
+            fence_key=fence_key,
+        )
+        self.blocking = blocking
+        self.timeout = timeout
+        self.auto_renew = auto_renew
+        self.on_lost = on_lost
+        self.request_timeout = request_timeout or max(0.05, ttl / 10)
+        self._mutex = threading.RLock()
+        self._stop_watchdog: threading.Event | None = None
+        self._watchdog: threading.Thread | None = None
+
+    # -- state --
+
+    @property
+    def name(self) -> str:
+        return self.core.name
+
+    @property
+    def fencing_token(self) -> int | None:
+        """The fencing token of the current (or last) acquire: strictly increasing per name."""
+        return self.core.fencing_token
+
+    @property
+    def token(self) -> bytes | None:
+        return self.core.token
+
+    def owned(self) -> bool:
+        """Held by this object and still within its proven validity (no I/O)."""
+        return self.core.owned(time.monotonic())
+
+    def validity(self) -> float:
+        """Seconds the lease is still proven held (0.0 when not held)."""
+        return self.core.validity(time.monotonic())
+
+    def locked(self) -> bool:
+        """Whether anyone holds the lock (a quorum of servers has the key)."""
+        return bool(self._drive(self.core.locked()))
+
+    # -- operations --
+
+    def acquire(self, blocking: bool | None = None, timeout: float | None = None) -> bool:
+        blocking = self.blocking if blocking is None else blocking
+        timeout = self.timeout if timeout is None else timeout
+        with self._mutex:
+            ok = bool(self._drive(self.core.acquire(time.monotonic(), blocking, timeout)))
+        if ok and self.auto_renew:
+            self._start_watchdog()
+        return ok
+
+    def release(self) -> None:
+        self._stop_renewal()
+        with self._mutex:
+            self._drive(self.core.release())
+
+    def extend(self, ttl: float | None = None, replace: bool = True) -> float:
+        """Renew the lease (see LockCore.extend); returns the new validity in seconds."""
+        with self._mutex:
+            return float(self._drive(self.core.extend(time.monotonic(), ttl, replace)))
+
+    def __enter__(self) -> Redlock:
+        if not self.acquire():
+            raise NotAcquired(self.name, "still held by another owner at the timeout")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.release()
+        except (NotOwned, QuorumLost):
+            # Losing the lease mid-block is worth an exception, unless one is already on its way.
+            if exc_type is None:
+                raise
+
+    # -- the driver --
+
+    def _drive(self, op: Operation) -> Any:
+        reply: Any = None
+        try:
+            while True:
+                step = op.send(reply)
+                if isinstance(step, Round):
+                    reply = self._round(step)
+                else:
+                    time.sleep(step.seconds)
+                    reply = time.monotonic()
+        except StopIteration as stop:
+            return stop.value
+
+    def _round(self, step: Round) -> RoundResult:
+        started = time.monotonic()
+        if len(self.clients) == 1:
+            call = step.calls[0]
+            only = None if call is None else run_call(self.clients[0], call)
+            return RoundResult(started, time.monotonic(), [only])
+        pool = _pool()
+        futures: list[concurrent.futures.Future[Any] | None] = [
+            None if call is None else pool.submit(run_call, client, call)
+            for client, call in zip(self.clients, step.calls, strict=True)
+        ]
+        concurrent.futures.wait([f for f in futures if f is not None], timeout=self.request_timeout)
+        replies: list[Any] = []
+        for future in futures:
+            if future is None:
+                replies.append(None)
+            elif future.done():
+                replies.append(future.result())
+            else:
+                # Not started yet: cancel it, so a late SET cannot land after our clean-up.
+                future.cancel()
+                replies.append(Failure(False, "timed out"))
+        return RoundResult(started, time.monotonic(), replies)
+
+    # -- auto-renewal --
+
+    def _start_watchdog(self) -> None:
+        self._stop_renewal()
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._renew_loop, args=(stop,), name=f"lock-watchdog:{self.name}", daemon=True
+        )
+        self._stop_watchdog, self._watchdog = stop, thread
+        thread.start()
+
+    def _stop_renewal(self) -> None:
+        stop, thread = self._stop_watchdog, self._watchdog
+        self._stop_watchdog = self._watchdog = None
+        if stop is not None:
+            stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _renew_loop(self, stop: threading.Event) -> None:
+        delay: float | None = self.core.renew_interval()
+        while delay is not None and not stop.wait(delay):
+            try:
+                self.extend()
+                outcome = "ok"
+            except NotOwned:
+                outcome = "lost"
+            except Exception:  # QuorumLost, or anything unexpected: retry until the deadline
+                outcome = "uncertain"
+            if stop.is_set():
+                return
+            delay = self.core.after_renewal(time.monotonic(), outcome)
+        if delay is None and self.on_lost is not None:
+            self.on_lost(self)
+
+
+class Lock(Redlock):
+    """A lease on one server: `Redlock([client], ...)`."""
+
+    def __init__(self, client: redis.Redis, name: str | bytes, ttl: float = 10.0, **options: Any):
+        super().__init__([client], name, ttl, **options)
