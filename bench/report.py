@@ -74,6 +74,32 @@ def _met(value: float | None, limit: float, higher_is_better: bool) -> str:
     return "met" if ok else "not met"
 
 
+def lock_lines(lock: dict[str, Any]) -> list[str]:
+    """The lock latency table: one row per node count and operation."""
+    if lock.get("status") != "ok":
+        return [f"Not measured in this run ({lock.get('status', 'not run')})."]
+    lines = [
+        f"Uncontended `acquire()` then `release()` through `damselfly.lock` (fencing on), "
+        f"{lock['cycles']} timed cycles per run from one client thread; one node is `Lock`, "
+        "several are `Redlock` asking every node in parallel. Milliseconds, medians over runs.",
+        "",
+        "| nodes | operation | Redis p50 | damselfly p50 | ratio | Redis p99 | damselfly p99 | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n in lock["nodes"]:
+        entry = lock.get(str(n))
+        if entry is None:
+            continue
+        for op in ("acquire", "release"):
+            p50, p99 = f"{op}_p50_ms", f"{op}_p99_ms"
+            lines.append(
+                f"| {n} | {op} | {_side(entry, 'redis', p50)} | {_side(entry, 'damselfly', p50)} "
+                f"| {_ratio(entry['ratio'].get(p50))} | {_side(entry, 'redis', p99)} "
+                f"| {_side(entry, 'damselfly', p99)} | {_ratio(entry['ratio'].get(p99))} |"
+            )
+    return lines
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(target, measured ratios, verdict) for the targets of issue 6 that these figures cover."""
     rows = []
@@ -233,14 +259,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {_side(exp, 'redis', field)} | {_side(exp, 'damselfly', field)} | {ratio} |"
         )
-    lock = results["lock"]
+    lines += ["", "## Lock latency (damselfly.lock)", ""]
+    lines += lock_lines(results["lock"])
     lines += [
-        "",
-        "## Lock latency (damselfly.lock)",
-        "",
-        f"**{lock['status']}.** This section will time acquire and release with the "
-        f"`damselfly.lock` client against {', '.join(str(n) for n in lock['nodes'])} nodes once "
-        "the library exists.",
         "",
         "## Targets (issue 6) against these figures",
         "",

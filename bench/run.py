@@ -51,6 +51,7 @@ class Settings:
     value_bytes: int = 16
     ttl_ms: tuple[int, int] = (1000, 3000)
     expiry_wait_s: float = 60.0  # give up on "DBSIZE reaches 0" this long after the last TTL
+    lock_cycles: int = 1000  # timed acquire+release cycles per lock run
 
 
 FULL = Settings(
@@ -59,7 +60,7 @@ FULL = Settings(
 )  # fmt: skip
 QUICK = Settings(
     runs=2, heavy_runs=1, requests_p1=15_000, requests_p16=60_000,
-    memory_keys=1_000_000, expiry_keys=200_000,
+    memory_keys=1_000_000, expiry_keys=200_000, lock_cycles=200,
 )  # fmt: skip
 
 
@@ -320,13 +321,85 @@ def _drain(
     }
 
 
-# -- lock latency: PLACEHOLDER, pending issue 4 ------------------------------------------------
+# -- phase 4: lock latency ------------------------------------------------------------------------
+
+LOCK_FIELDS = ("acquire_p50_ms", "acquire_p99_ms", "release_p50_ms", "release_p99_ms")
+LOCK_NODES = (1, 3, 5)
 
 
-def lock_placeholder() -> dict[str, Any]:
-    """PENDING (issue 4): acquire/release latency through damselfly.lock against 1, 3 and 5 nodes.
-    The client library does not exist yet; until it does, the section reports itself pending."""
-    return {"status": "pending (issue 4)", "nodes": [1, 3, 5]}
+def lock_latency(settings: Settings) -> dict[str, Any]:
+    """Uncontended acquire and release through `damselfly.lock` (fencing on, the default) against
+    1, 3 and 5 servers of each kind. One client thread, so the figure is the round trip the
+    library pays: one node is `Lock`, several are `Redlock` asking every node in parallel."""
+    entry: dict[str, Any] = {"nodes": list(LOCK_NODES), "cycles": settings.lock_cycles}
+    for n in LOCK_NODES:
+        per_n: dict[str, Any] = {name: {"status": "ok", "runs": []} for name in procs.NAMES}
+        for run in range(1, settings.runs + 1):
+            for name in procs.NAMES:
+                label = f"[lock {run}/{settings.runs}] {n} node(s) {name:<9}"
+                per_n[name]["runs"].append(_one_lock(settings, name, n, label))
+        for name in procs.NAMES:
+            summarise(per_n[name], LOCK_FIELDS)
+        ratios(per_n, LOCK_FIELDS)
+        entry[str(n)] = per_n
+    entry["status"] = "ok"
+    return entry
+
+
+def _one_lock(settings: Settings, name: str, n: int, label: str) -> dict[str, Any]:
+    from damselfly.lock import Lock, Redlock
+
+    servers: list[procs.Server] = []
+    clients = []
+    try:
+        for _ in range(n):
+            servers.append(procs.Server(name))
+        clients = [loadgen.client(server.port) for server in servers]
+        lock = (
+            Lock(clients[0], "bench:lock", ttl=10)
+            if n == 1
+            else Redlock(clients, "bench:lock", ttl=10)
+        )
+        acquire: list[float] = []
+        release: list[float] = []
+        for i in range(settings.lock_cycles + 50):
+            t0 = time.perf_counter()
+            if not lock.acquire(blocking=False):
+                raise RuntimeError("an uncontended acquire failed")
+            t1 = time.perf_counter()
+            lock.release()
+            t2 = time.perf_counter()
+            if i >= 50:  # the first cycles load scripts and warm connections
+                acquire.append((t1 - t0) * 1000)
+                release.append((t2 - t1) * 1000)
+    except (*loadgen.FAILURES, RuntimeError) as exc:
+        say(f"{label} ERROR {exc}")
+        return {"error": str(exc)}
+    finally:
+        for c in clients:
+            c.close()
+        for server in servers:
+            server.close()
+    out = {
+        "acquire_p50_ms": round(_percentile(acquire, 50), 3),
+        "acquire_p99_ms": round(_percentile(acquire, 99), 3),
+        "release_p50_ms": round(_percentile(release, 50), 3),
+        "release_p99_ms": round(_percentile(release, 99), 3),
+    }
+    say(
+        f"{label} acquire p50 {out['acquire_p50_ms']:.3f} p99 {out['acquire_p99_ms']:.3f} ms  "
+        f"release p50 {out['release_p50_ms']:.3f} p99 {out['release_p99_ms']:.3f} ms"
+    )
+    return out
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def lock_not_run() -> dict[str, Any]:
+    return {"status": "not run", "nodes": list(LOCK_NODES)}
 
 
 def not_run() -> dict[str, Any]:
@@ -386,7 +459,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, help="override requests at pipeline 1 (x5 at 16)")
     parser.add_argument("--memory-keys", type=int)
     parser.add_argument("--expiry-keys", type=int)
-    parser.add_argument("--only", choices=("throughput", "memory", "expiry"), action="append")
+    parser.add_argument(
+        "--only", choices=("throughput", "memory", "expiry", "lock"), action="append"
+    )
     parser.add_argument("--report", type=Path, help="redraw docs and chart from a results file")
     parser.add_argument("--no-write", action="store_true", help="print figures, write nothing")
     opts = parser.parse_args()
@@ -402,7 +477,7 @@ def main() -> int:
         settings.memory_keys = opts.memory_keys
     if opts.expiry_keys:
         settings.expiry_keys = opts.expiry_keys
-    phases = set(opts.only or ("throughput", "memory", "expiry"))
+    phases = set(opts.only or ("throughput", "memory", "expiry", "lock"))
     started = time.monotonic()
     now = time.gmtime()
     results: dict[str, Any] = {
@@ -415,7 +490,7 @@ def main() -> int:
         "throughput": [],
         "memory": {"keys": settings.memory_keys, "value_bytes": settings.value_bytes, **not_run()},
         "expiry": {"keys": settings.expiry_keys, "ttl_ms": list(settings.ttl_ms), **not_run()},
-        "lock": lock_placeholder(),
+        "lock": lock_not_run(),
     }
     m = results["meta"]["machine"]
     say(
@@ -437,8 +512,9 @@ def main() -> int:
                 if e[e_name]["status"] == "ok"
             }
             results["expiry"] = expiry(settings, scratch, get_rps)
+        if "lock" in phases:
+            results["lock"] = lock_latency(settings)
     results["meta"]["duration_s"] = round(time.monotonic() - started, 1)
-    say(f"lock latency: {results['lock']['status']}")
     say(f"done in {results['meta']['duration_s']:.0f} s")
     if not opts.no_write:
         write_outputs(results, time.strftime("%Y%m%d-%H%M%S", now))
