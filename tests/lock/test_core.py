@@ -197,7 +197,7 @@ def test_a_quorum_that_took_longer_than_the_ttl_is_not_a_lease() -> None:
 
 
 def test_blocking_acquire_retries_with_jitter_until_the_timeout() -> None:
-    lock = make(retry_delay=0.2)
+    lock = make(retry_delay=0.2, wake_on_release=False)
     op = lock.acquire(now=0.0, blocking=True, timeout=1.0)
     next(op)
     now, waits = 0.0, []
@@ -219,7 +219,7 @@ def test_blocking_acquire_retries_with_jitter_until_the_timeout() -> None:
 
 
 def test_blocking_acquire_succeeds_once_the_holder_is_gone() -> None:
-    lock = make()
+    lock = make(wake_on_release=False)
     op = lock.acquire(now=0.0, blocking=True)
     next(op)
     step = op.send(answer(0.0, 0.01, [None]))
@@ -269,7 +269,9 @@ def test_release_uses_the_native_compare_and_delete(
     step = next(op)
     assert isinstance(step, Round)
     assert step.calls == [Command(expected)]
-    assert finish(op, answer(0.0, 0.01, [1])) is None
+    announce = op.send(answer(0.0, 0.01, [1]))
+    assert announce == Round([Command(("PUBLISH", b"{res}:released", ""))])
+    assert finish(op, answer(0.01, 0.02, [1])) is None
     assert lock.token is None
 
 
@@ -279,7 +281,9 @@ def test_release_falls_back_to_the_script() -> None:
     op = lock.release()
     step = next(op)
     assert isinstance(step, Round)
-    assert step.calls == [ScriptCall(RELEASE, (b"res",), (b"tok",))]
+    # The channel rides along: the script announces the release itself.
+    assert step.calls == [ScriptCall(RELEASE, (b"res",), (b"tok", b"{res}:released"))]
+    assert finish(op, answer(0.0, 0.01, [1])) is None
 
 
 def test_release_when_a_majority_says_not_ours_raises_not_owned() -> None:
@@ -370,3 +374,128 @@ def test_locked_counts_nodes_with_the_key() -> None:
     op = lock.locked()
     next(op)
     assert finish(op, answer(0, 0, [1, 0, DOWN])) is False
+
+
+# --- waiting for a release ----------------------------------------------------------------------
+
+
+def failed_attempt(op: Any, now: float, n: int = 1) -> Any:
+    """Answer the pending acquire round with 'held by someone else' on every node."""
+    return op.send(answer(now, now + 0.01, [None] * n))
+
+
+def test_release_channel_shares_the_lock_keys_hash_slot() -> None:
+    assert core.release_channel_for(b"job") == b"{job}:released"
+    assert core.release_channel_for(b"lock:{job}") == b"lock:{job}:released"
+    assert make().channel == b"{res}:released"
+
+
+def test_a_blocked_acquire_listens_after_its_first_failure_then_retries_at_once() -> None:
+    lock = make(retry_delay=2.0)
+    op = lock.acquire(now=0.0, timeout=5.0)
+    next(op)
+    assert failed_attempt(op, 0.0) == core.Listen(b"{res}:released")
+    retry = op.send(1)  # subscribed on the one node
+    assert isinstance(retry, Round)  # no sleep: a release may have slipped in before subscribing
+    sleep = failed_attempt(op, 0.02)
+    assert isinstance(sleep, Sleep) and sleep.wake and 1.0 <= sleep.seconds <= 3.0
+    again = op.send(core.Woken(0.3))  # the holder released 0.28 s later
+    assert isinstance(again, Round)
+    assert finish(op, answer(0.3, 0.31, [7])) is True
+    assert lock.fencing_token == 7
+
+
+def test_an_uncontended_or_non_blocking_acquire_never_listens() -> None:
+    lock = make()
+    op = lock.acquire(now=0.0)
+    next(op)
+    assert finish(op, answer(0.0, 0.01, [1])) is True
+    other = make()
+    op = other.acquire(now=0.0, blocking=False)
+    next(op)
+    assert finish(op, answer(0.0, 0.01, [None])) is False
+
+
+def test_without_wake_on_release_waiting_is_the_timer_alone() -> None:
+    lock = make(wake_on_release=False)
+    op = lock.acquire(now=0.0)
+    next(op)
+    sleep = failed_attempt(op, 0.0)
+    assert isinstance(sleep, Sleep) and not sleep.wake
+
+
+def test_when_no_node_could_subscribe_the_waiter_sleeps_without_an_extra_retry() -> None:
+    lock = make()
+    op = lock.acquire(now=0.0)
+    next(op)
+    assert isinstance(failed_attempt(op, 0.0), core.Listen)
+    sleep = op.send(0)
+    assert isinstance(sleep, Sleep) and not sleep.wake
+
+
+def test_a_woken_redlock_waiter_spreads_its_retry_by_a_few_ms() -> None:
+    lock = make(n=3, retry_delay=2.0)
+    op = lock.acquire(now=0.0)
+    next(op)
+    failed_attempt(op, 0.0, n=3)
+    op.send(3)
+    sleep = failed_attempt(op, 0.02, n=3)
+    assert isinstance(sleep, Sleep) and sleep.wake
+    spread = op.send(core.Woken(0.5))
+    assert isinstance(spread, Sleep) and not spread.wake
+    assert 0.0 <= spread.seconds < core.WAKE_SPREAD
+    assert isinstance(op.send(0.505), Round)
+
+
+def test_a_wake_up_after_the_timeout_gives_up() -> None:
+    lock = make()
+    op = lock.acquire(now=0.0, timeout=0.5)
+    next(op)
+    failed_attempt(op, 0.0)
+    op.send(1)
+    sleep = failed_attempt(op, 0.02)
+    assert isinstance(sleep, Sleep) and sleep.seconds <= 0.5
+    assert finish(op, core.Woken(0.51)) is False
+
+
+def test_native_release_is_announced_only_where_the_delete_happened() -> None:
+    lock = make(n=3, caps=REDIS_84)
+    lock.token, lock.deadline = b"tok", 10.0
+    op = lock.release()
+    next(op)
+    announce = op.send(answer(0.0, 0.01, [1, 0, DOWN]))
+    assert isinstance(announce, Round)
+    assert announce.calls == [Command(("PUBLISH", b"{res}:released", "")), None, None]
+    assert finish(op, answer(0.01, 0.02, [1, None, None])) is None
+
+
+def test_without_wake_on_release_nothing_is_announced() -> None:
+    native = make(caps=VALKEY_9, wake_on_release=False)
+    native.token, native.deadline = b"tok", 10.0
+    op = native.release()
+    next(op)
+    assert finish(op, answer(0.0, 0.01, [1])) is None  # no PUBLISH round
+    scripted = make(wake_on_release=False)
+    scripted.token, scripted.deadline = b"tok", 10.0
+    step = next(scripted.release())
+    assert isinstance(step, Round)
+    assert step.calls == [ScriptCall(RELEASE, (b"res",), (b"tok",))]
+
+
+def test_the_clean_up_after_a_failed_attempt_is_never_announced() -> None:
+    lock = make(n=3)
+    op = lock.acquire(now=0.0, blocking=False)
+    next(op)
+    cleanup = op.send(answer(0.0, 0.01, [3, None, None]))
+    assert isinstance(cleanup, Round)
+    call = cleanup.calls[0]
+    assert isinstance(call, ScriptCall) and call.args == (call.args[0],)
+
+
+def test_the_wake_spread_window_doubles_with_each_lost_wake_up_up_to_the_retry_delay() -> None:
+    lock = make(n=3, retry_delay=0.1)
+    for lost, window in [(0, 0.01), (1, 0.02), (3, 0.08), (4, 0.1), (40, 0.1)]:
+        draws = [lock.wake_spread(lost) for _ in range(200)]
+        assert all(0.0 <= d < window for d in draws)
+        assert max(draws) > window / 2  # the whole window is used, not just its start
+    assert make(n=1).wake_spread(5) == 0.0

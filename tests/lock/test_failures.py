@@ -120,3 +120,30 @@ def test_a_killed_node_is_tolerated_and_fencing_keeps_increasing(
             tokens.append(lock.fencing_token)
     if fencing:
         assert tokens == sorted(tokens) and len(set(tokens)) == 4
+
+
+def test_a_waiter_is_woken_by_the_live_nodes_while_one_is_paused(
+    start: Callable[[int], list[ServerProcess]],
+) -> None:
+    group = start(3)
+    clients = connect(group)
+    holder = Redlock(clients, "job", ttl=5, fencing=False, request_timeout=0.2)
+    assert holder.acquire(timeout=2)
+    pause(group[0])  # subscribing there cannot complete: the waiter must not wait for it
+    released = 0.0
+
+    def release() -> None:
+        nonlocal released
+        released = time.monotonic()
+        holder.release()
+
+    timer = threading.Timer(0.5, release)
+    timer.start()
+    waiter = Redlock(clients, "job", ttl=5, fencing=False, retry_delay=2, request_timeout=0.2)
+    assert waiter.acquire(timeout=5)
+    latency = time.monotonic() - released
+    timer.join()
+    assert latency < 1.0
+    assert [c.get("job") for c in clients[1:]] == [waiter.token] * 2
+    resume(group[0])
+    waiter.release()

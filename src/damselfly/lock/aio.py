@@ -3,7 +3,9 @@
 Same core as the blocking shell (damselfly.lock.core); only the way a round is sent differs:
 `asyncio.gather` over the nodes, each request bounded by `asyncio.wait_for`, and `asyncio.sleep`
 between retries. Auto-renewal is a task, not a thread; an `asyncio.Lock` serialises one lock
-object's operations. Nothing here is thread-local: the state lives on the object.
+object's operations. Nothing here is thread-local: the state lives on the object. A `Listen`
+opens one Pub/Sub connection per node with a reader task each, which sets an event when a
+release is announced; a waking `Sleep` waits for that event or its timer.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from damselfly.lock.core import (
     Call,
     Command,
     Failure,
+    Listen,
     LockCore,
     Operation,
     Round,
     RoundResult,
+    Woken,
 )
 from damselfly.lock.errors import NotAcquired, NotOwned, QuorumLost
 
@@ -49,6 +53,74 @@ async def run_call(client: Any, call: Call, timeout: float) -> Any:
         return Failure(False, str(exc) or type(exc).__name__)
 
 
+async def _subscribe(client: Any, channel: bytes, timeout: float) -> Any:
+    """A Pub/Sub connection subscribed to `channel`, once the server confirmed it (so that the
+    acquire attempt that follows cannot overtake the subscription); None if it cannot be had."""
+    pubsub = client.pubsub()
+    try:
+        async with asyncio.timeout(timeout):
+            await pubsub.subscribe(channel)
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is not None and message["type"] in ("subscribe", b"subscribe"):
+                    return pubsub
+    except (RedisError, OSError, TimeoutError):
+        await _close(pubsub)
+        return None
+
+
+async def _close(pubsub: Any) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await pubsub.aclose()
+
+
+class _Listeners:
+    """The subscriptions of one blocking acquire to its lock's release channel: one reader
+    task per node that confirmed in time, all setting `heard`."""
+
+    def __init__(self) -> None:
+        self.subs: list[Any] = []
+        self.readers: list[asyncio.Task[None]] = []
+        self.heard = asyncio.Event()
+
+    async def open(self, clients: list[Any], channel: bytes, timeout: float) -> int:
+        subs = await asyncio.gather(*(_subscribe(c, channel, timeout) for c in clients))
+        self.subs = [pubsub for pubsub in subs if pubsub is not None]
+        self.readers = [asyncio.create_task(self._read(pubsub)) for pubsub in self.subs]
+        return len(self.subs)
+
+    async def _read(self, pubsub: Any) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is not None and message["type"] in ("message", b"message"):
+                    self.heard.set()
+        except (RedisError, OSError):
+            return  # this node no longer wakes us; its timer still does
+
+    def take(self) -> None:
+        """Forget announcements heard so far: the round about to be sent sees those releases."""
+        self.heard.clear()
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self.heard.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        for task in self.readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for pubsub in self.subs:
+            await _close(pubsub)
+        self.subs, self.readers = [], []
+
+
 class AsyncRedlock:
     """The asyncio twin of `damselfly.lock.Redlock` (same options; `on_lost` may be a
     coroutine function)."""
@@ -67,6 +139,7 @@ class AsyncRedlock:
         auto_renew: bool = False,
         on_lost: Callable[[AsyncRedlock], Any] | None = None,
         request_timeout: float | None = None,
+        wake_on_release: bool = True,
     ) -> None:
         self.clients = list(clients)
         self.core = LockCore(
@@ -76,6 +149,7 @@ class AsyncRedlock:
             fencing=fencing,
             retry_delay=retry_delay,
             fence_key=fence_key,
+            wake_on_release=wake_on_release,
         )
         self.blocking = blocking
         self.timeout = timeout
@@ -144,16 +218,30 @@ class AsyncRedlock:
 
     async def _drive(self, op: Operation) -> Any:
         reply: Any = None
+        listeners: _Listeners | None = None
         try:
             while True:
                 step = op.send(reply)
                 if isinstance(step, Round):
+                    if listeners is not None:
+                        listeners.take()
                     reply = await self._round(step)
+                elif isinstance(step, Listen):
+                    if listeners is None:
+                        listeners = _Listeners()
+                        await listeners.open(self.clients, step.channel, self.request_timeout)
+                    reply = len(listeners.subs)
+                elif step.wake and listeners is not None and listeners.subs:
+                    woke = await listeners.wait(step.seconds)
+                    reply = Woken(time.monotonic()) if woke else time.monotonic()
                 else:
                     await asyncio.sleep(step.seconds)
                     reply = time.monotonic()
         except StopIteration as stop:
             return stop.value
+        finally:
+            if listeners is not None:
+                await listeners.close()
 
     async def _round(self, step: Round) -> RoundResult:
         started = time.monotonic()

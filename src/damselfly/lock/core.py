@@ -18,6 +18,16 @@ atomic step as `SET NX PX`, so a single node hands out strictly increasing token
 nodes the token is the maximum over the quorum, and a second round writes it back to the
 quorum's counters while we still hold their keys; docs/locks.md explains why that makes the
 maximum monotonic, and what it assumes.
+
+Waiting: a release announces itself with a PUBLISH on a channel derived from the lock's name
+(`{name}:released`), in the same script as the delete or right after a native DELEX / DELIFEQ
+that deleted. A blocking acquire whose first attempt failed yields `Listen`: the shell
+subscribes on every node, and the core retries at once (a release between that failed attempt
+and the subscription would otherwise go unheard). From then on each `Sleep` may be cut short by
+an announcement; the retry delay stays as the fallback, since a holder that crashed announces
+nothing and its key simply expires. The contract with the shells: a sleep wakes early only for
+an announcement received after the previous `Round` was sent (older ones describe releases that
+the next attempt will see anyway), and the shell answers an early wake-up with `Woken(now)`.
 """
 
 from __future__ import annotations
@@ -35,6 +45,14 @@ DRIFT_FACTOR = 0.01
 DRIFT_FLOOR = 0.002  # seconds: timer granularity and the time to send the request
 DEFAULT_RETRY_DELAY = 0.1  # seconds; each wait is drawn from [0.5, 1.5] x this
 MIN_TTL = 0.01  # seconds: below this the drift margin leaves no usable validity
+# After a release wakes a Redlock waiter, it waits a random moment in [0, window) before trying:
+# waiters that all woke on the same announcement would otherwise reach the nodes in different
+# orders and split the votes (then nobody wins and everyone sleeps the full retry delay), and
+# the other nodes' announcements of the same release arrive meanwhile and are not counted twice.
+# The window starts at WAKE_SPREAD and doubles with every wake-up the waiter lost (binary
+# exponential backoff, capped at retry_delay): a lone waiter wakes within milliseconds, a crowd
+# spreads itself out as wide as it needs.
+WAKE_SPREAD = 0.01  # seconds
 
 
 def quorum(n: int) -> int:
@@ -55,15 +73,25 @@ def to_key(name: str | bytes) -> bytes:
     return name.encode() if isinstance(name, str) else bytes(name)
 
 
-def fence_key_for(key: bytes) -> bytes:
-    """The counter's key, in the same cluster slot as the lock's: a key that already has a hash
-    tag keeps it (`lock:{a}` -> `lock:{a}:fence`), any other is made the tag (`a` -> `{a}:fence`)."""
+def _companion(key: bytes, suffix: bytes) -> bytes:
+    """A name next to the lock's, in the same cluster slot: a key that already has a hash tag
+    keeps it (`lock:{a}` -> `lock:{a}:fence`), any other is made the tag (`a` -> `{a}:fence`)."""
     start = key.find(b"{")
     if start >= 0:
         end = key.find(b"}", start + 1)
         if end > start + 1:
-            return key + b":fence"
-    return b"{" + key + b"}:fence"
+            return key + suffix
+    return b"{" + key + b"}" + suffix
+
+
+def fence_key_for(key: bytes) -> bytes:
+    """The fencing counter's key."""
+    return _companion(key, b":fence")
+
+
+def release_channel_for(key: bytes) -> bytes:
+    """The Pub/Sub channel on which releases of the lock are announced."""
+    return _companion(key, b":released")
 
 
 # --- what the shells execute ----------------------------------------------------------------
@@ -128,12 +156,30 @@ class RoundResult:
 
 @dataclass(frozen=True, slots=True)
 class Sleep:
-    """Wait this long before retrying; a shell may wake up early (a release was announced)."""
+    """Wait this long before retrying. With `wake`, the shell returns early, answering
+    `Woken(now)`, when a release is announced (module docstring); otherwise it answers `now`."""
 
     seconds: float
+    wake: bool = False
 
 
-Step = Round | Sleep
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Subscribe to `channel` on every node that can be reached, for the rest of the operation
+    (the shell unsubscribes when the operation ends, however it ends). The shell answers with
+    the number of nodes subscribed: 0 means there is nothing to wake up for."""
+
+    channel: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Woken:
+    """A shell's answer to a `Sleep` that a release announcement cut short."""
+
+    now: float
+
+
+Step = Round | Sleep | Listen
 Operation = Generator[Step, Any, Any]
 
 
@@ -158,12 +204,14 @@ RAISE_FENCE = Script.of(
     "return 1\n"
 )
 
-# KEYS[1] lock; ARGV[1] token. Deletes the key only if it holds our token: 1 deleted, 0 not ours.
+# KEYS[1] lock; ARGV[1] token, ARGV[2] (optional) channel. Deletes the key only if it holds our
+# token, then announces the release on the channel: 1 deleted, 0 not ours. pcall, because a
+# PUBLISH refused (an ACL without it) must not undo or fail the release that matters.
 RELEASE = Script.of(
-    "if redis.call('get', KEYS[1]) == ARGV[1] then\n"
-    "  return redis.call('del', KEYS[1])\n"
-    "end\n"
-    "return 0\n"
+    "if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+    "redis.call('del', KEYS[1])\n"
+    "if ARGV[2] then redis.pcall('publish', ARGV[2], '') end\n"
+    "return 1\n"
 )
 
 # KEYS[1] lock; ARGV[1] token, ARGV[2] ms, ARGV[3] 'replace' (TTL becomes ms) or 'add' (TTL grows
@@ -238,7 +286,8 @@ class LockCore:
     State: `token` is set while we believe we hold the lease; `deadline` (monotonic seconds) is
     how long the quorum's answers prove it; `fencing_token` is the acquire's fencing number.
     `caps[i]` is node i's capabilities, None until probed (and again after an "unknown command",
-    which means the server behind the client changed).
+    which means the server behind the client changed). With `wake_on_release`, releases are
+    announced on `channel` and blocking acquires listen there instead of only sleeping.
     """
 
     def __init__(
@@ -250,6 +299,7 @@ class LockCore:
         fencing: bool = True,
         retry_delay: float = DEFAULT_RETRY_DELAY,
         fence_key: str | bytes | None = None,
+        wake_on_release: bool = True,
         rng: random.Random | None = None,
     ) -> None:
         if nodes < 1:
@@ -266,6 +316,8 @@ class LockCore:
         self.quorum = quorum(nodes)
         self.fencing = fencing
         self.retry_delay = retry_delay
+        self.wake_on_release = wake_on_release
+        self.channel = release_channel_for(self.key)
         self.rng = rng or random.SystemRandom()
         self.caps: list[Capabilities | None] = [None] * nodes
         self.token: bytes | None = None
@@ -287,6 +339,14 @@ class LockCore:
 
     def owned(self, now: float) -> bool:
         return self.token is not None and now < self.deadline
+
+    def wake_spread(self, lost: int) -> float:
+        """Random pause after a wake-up before trying, `lost` wake-ups having been lost already
+        (WAKE_SPREAD); none on one node, where contenders cannot split a vote."""
+        if self.n == 1:
+            return 0.0
+        window: float = min(WAKE_SPREAD * 2.0 ** min(lost, 16), self.retry_delay)
+        return window * self.rng.random()
 
     def retry_wait(self) -> float:
         """Random delay before the next attempt, so that contenders that failed together do not
@@ -338,7 +398,9 @@ class LockCore:
             )
         return ScriptCall(ACQUIRE_FENCED, (self.key, self.fence_key), (token, ttl_ms))
 
-    def _release_call(self, caps: Capabilities | None, token: bytes) -> Call:
+    def _release_call(self, caps: Capabilities | None, token: bytes, announce: bool) -> Call:
+        """Owner-only delete; with `announce`, the script also publishes the release (a native
+        delete is announced by a PUBLISH round after it, see `release`)."""
         if caps is None:  # never probed (it was down): a script is the one thing every server has
             caps = SCRIPTING_ONLY
         if caps.delex:
@@ -346,7 +408,8 @@ class LockCore:
         if caps.delifeq:
             return Command(("DELIFEQ", self.key, token))
         if caps.eval:
-            return ScriptCall(RELEASE, (self.key,), (token,))
+            args = (token, self.channel) if announce else (token,)
+            return ScriptCall(RELEASE, (self.key,), args)
         raise LockUnsupported(self.name, "a server has neither DELEX, DELIFEQ nor EVAL")
 
     def _extend_call(self, caps: Capabilities, token: bytes, ms: int, replace: bool) -> Call:
@@ -361,12 +424,14 @@ class LockCore:
         raise LockUnsupported(self.name, "extending needs SET IFEQ or EVAL, which a server lacks")
 
     def _cleanup(self, token: bytes, nodes: list[int]) -> Operation:
-        """Owner-only delete on `nodes` (best effort: the TTL ends what this cannot reach)."""
+        """Owner-only delete on `nodes` (best effort: the TTL ends what this cannot reach).
+        Never announced: it frees no lease, and contenders that failed together would wake each
+        other up in lockstep, which is what the random retry delay is there to prevent."""
         if not nodes:
             return
         calls: list[Call | None] = [None] * self.n
         for i in nodes:
-            calls[i] = self._release_call(self.caps[i], token)
+            calls[i] = self._release_call(self.caps[i], token, announce=False)
         yield Round(calls)
 
     # -- operations --
@@ -379,6 +444,8 @@ class LockCore:
             raise LockError(self.name, "already acquired by this object (locks are not reentrant)")
         give_up = None if timeout is None or not blocking else now + max(0.0, timeout)
         token = new_token()
+        asked = listening = False  # asked the shell to Listen; some node is subscribed
+        lost = 0  # wake-ups after which another waiter won (or nobody did)
         while True:
             yield from self._probe()
             calls: list[Call | None] = [
@@ -431,15 +498,27 @@ class LockCore:
                 raise LockError(self.name, f"server replied with an error: {error}")
             if not blocking:
                 return False
+            if give_up is not None and give_up - finished <= 0:
+                return False
+            if self.wake_on_release and not asked:
+                # Subscribe only now, so an uncontended acquire costs nothing extra; then try
+                # again at once, for a release that came before the subscription took effect.
+                asked = True
+                listening = bool((yield Listen(self.channel)))
+                if listening:
+                    continue
             wait = self.retry_wait()
             if give_up is not None:
-                left = give_up - finished
-                if left <= 0:
-                    return False
-                wait = min(wait, left)
-            now = yield Sleep(wait)
+                wait = min(wait, give_up - finished)
+            slept = yield Sleep(wait, wake=listening)
+            now = slept.now if isinstance(slept, Woken) else slept
             if give_up is not None and now >= give_up:
                 return False
+            if isinstance(slept, Woken):
+                spread = self.wake_spread(lost)
+                lost += 1  # until this attempt wins, and then it no longer matters
+                if spread > 0:
+                    yield Sleep(spread)
 
     def release(self) -> Operation:
         """Give the lease back on every node. Raises NotOwned when this object does not hold it,
@@ -450,16 +529,25 @@ class LockCore:
             raise NotOwned(self.name, "release of a lock this object does not hold")
         self._forget()
         yield from self._probe()
-        calls: list[Call | None] = [self._release_call(c, token) for c in self.caps]
+        announce = self.wake_on_release
+        calls: list[Call | None] = [self._release_call(c, token, announce) for c in self.caps]
         result: RoundResult = yield Round(calls)
         denied = answered = 0
+        publish: list[Call | None] = [None] * self.n
         for i, reply in enumerate(result.replies):
             if isinstance(reply, Failure):
                 self._note_failure(i, reply)
                 continue
             answered += 1
-            if _int_reply(reply) == 0:
+            deleted = _int_reply(reply)
+            if deleted == 0:
                 denied += 1
+            elif announce and deleted == 1 and isinstance(calls[i], Command):
+                publish[i] = Command(("PUBLISH", self.channel, ""))
+        if any(call is not None for call in publish):
+            # Native deletes cannot publish: announce them now, where they deleted. Best effort
+            # (a lost announcement costs a waiter its retry delay, nothing more).
+            yield Round(publish)
         if self.n - denied < self.quorum:
             raise NotOwned(self.name, "the lease had expired or been taken over before release")
         if answered == 0:

@@ -5,6 +5,8 @@ node from a shared pool when there are several, the caller's thread when there i
 per-round time limit so a paused server costs one timeout, not a hang; a `Sleep` is a sleep.
 Replies come back as values or `Failure`s, never as exceptions. A mutex serialises the
 operations of one lock object, because the watchdog thread renews while the owner works.
+A `Listen` opens one Pub/Sub connection per node (`_Listeners`) for the rest of the operation;
+a waking `Sleep` then waits on those sockets (one `select`, no polling) instead of sleeping.
 
 `Lock(client, ...)` is `Redlock([client], ...)`: one node, quorum 1. A single code path means the
 single-server lock gets the same validity tracking, fencing and renewal as the distributed one,
@@ -14,6 +16,8 @@ and is tested by the same tests.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import select
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import redis
+from redis.client import PubSub
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from damselfly.lock.core import (
@@ -28,10 +33,12 @@ from damselfly.lock.core import (
     Call,
     Command,
     Failure,
+    Listen,
     LockCore,
     Operation,
     Round,
     RoundResult,
+    Woken,
 )
 from damselfly.lock.errors import NotAcquired, NotOwned, QuorumLost
 
@@ -64,6 +71,107 @@ def run_call(client: Any, call: Call) -> Any:
         return Failure(False, str(exc) or type(exc).__name__)
 
 
+def _subscribe(client: Any, channel: bytes, timeout: float) -> PubSub | None:
+    """A Pub/Sub connection subscribed to `channel`, once the server confirmed it (so that the
+    acquire attempt that follows cannot overtake the subscription); None if it cannot be had."""
+    pubsub: PubSub | None = None
+    try:
+        pubsub = client.pubsub()
+        pubsub.subscribe(channel)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = pubsub.get_message(timeout=left)
+            if message is not None and message["type"] in ("subscribe", b"subscribe"):
+                return pubsub
+    except (RedisError, OSError):
+        pass
+    if pubsub is not None:
+        _close(pubsub)
+    return None
+
+
+def _close(pubsub: PubSub) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        pubsub.close()
+
+
+def _close_when_done(future: concurrent.futures.Future[PubSub | None]) -> None:
+    if (pubsub := future.result()) is not None:
+        _close(pubsub)
+
+
+def _socket_of(pubsub: PubSub) -> Any:
+    """The socket under a Pub/Sub connection, for `select` (None if redis-py hides it)."""
+    conn: Any = pubsub.connection
+    sock = getattr(conn, "_sock", None)
+    if sock is None:  # a caching client wraps the real connection
+        sock = getattr(getattr(conn, "_conn", None), "_sock", None)
+    return sock
+
+
+class _Listeners:
+    """The subscriptions of one blocking acquire to its lock's release channel, one per node
+    that confirmed in time; a node that did not just never wakes us (its timer still does)."""
+
+    def __init__(self, clients: list[Any], channel: bytes, timeout: float) -> None:
+        self.subs: list[PubSub] = []
+        if len(clients) == 1:
+            one = _subscribe(clients[0], channel, timeout)
+            self.subs = [] if one is None else [one]
+            return
+        pool = _pool()
+        futures = [pool.submit(_subscribe, client, channel, timeout) for client in clients]
+        concurrent.futures.wait(futures, timeout=timeout)
+        for future in futures:
+            if future.done():
+                if (pubsub := future.result()) is not None:
+                    self.subs.append(pubsub)
+            elif not future.cancel():
+                # Still connecting to a slow node: close whatever it ends up with.
+                future.add_done_callback(_close_when_done)
+
+    def take(self) -> bool:
+        """Read every message already received (without waiting); True if one announced a
+        release. A connection that fails is dropped."""
+        heard = False
+        for pubsub in list(self.subs):
+            try:
+                while (message := pubsub.get_message(timeout=0)) is not None:
+                    heard = heard or message["type"] in ("message", b"message")
+            except (RedisError, OSError):
+                self.subs.remove(pubsub)
+                _close(pubsub)
+        return heard
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True as soon as a release is announced."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.take():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            socks = [_socket_of(p) for p in self.subs]
+            if not self.subs or None in socks:
+                time.sleep(left)  # nothing to wait on: the timer alone
+                continue
+            if len(self.subs) == 1:
+                try:
+                    message = self.subs[0].get_message(timeout=left)
+                except (RedisError, OSError):
+                    continue  # take() drops it
+                if message is not None and message["type"] in ("message", b"message"):
+                    return True
+                continue
+            select.select(socks, [], [], left)
+
+    def close(self) -> None:
+        for pubsub in self.subs:
+            _close(pubsub)
+        self.subs = []
+
+
 class Redlock:
     """A lease on a quorum of independent servers (`clients`: redis-py clients, one per server).
 
@@ -73,6 +181,9 @@ class Redlock:
     can no longer be proven before its deadline) it calls `on_lost(lock)` once and stops.
     `request_timeout` bounds one round of requests (default: a tenth of the TTL, at least 50 ms).
     `fencing=False` skips the fencing counter (then plain SET NX PX, no EVAL needed).
+    `wake_on_release` (default True) announces releases on the channel `{name}:released`, and
+    lets a blocking acquire that had to wait listen there (one extra connection per node while
+    it waits) and retry as soon as the holder releases instead of after its retry delay.
     """
 
     def __init__(
@@ -89,6 +200,7 @@ class Redlock:
         auto_renew: bool = False,
         on_lost: Callable[[Redlock], Any] | None = None,
         request_timeout: float | None = None,
+        wake_on_release: bool = True,
     ) -> None:
         self.clients = list(clients)
         self.core = LockCore(
@@ -98,6 +210,7 @@ class Redlock:
             fencing=fencing,
             retry_delay=retry_delay,
             fence_key=fence_key,
+            wake_on_release=wake_on_release,
         )
         self.blocking = blocking
         self.timeout = timeout
@@ -178,16 +291,28 @@ class Redlock:
 
     def _drive(self, op: Operation) -> Any:
         reply: Any = None
+        listeners: _Listeners | None = None
         try:
             while True:
                 step = op.send(reply)
                 if isinstance(step, Round):
+                    if listeners is not None:
+                        listeners.take()  # heard before this round: it will see that release
                     reply = self._round(step)
+                elif isinstance(step, Listen):
+                    if listeners is None:
+                        listeners = _Listeners(self.clients, step.channel, self.request_timeout)
+                    reply = len(listeners.subs)
+                elif step.wake and listeners is not None and listeners.wait(step.seconds):
+                    reply = Woken(time.monotonic())
                 else:
                     time.sleep(step.seconds)
                     reply = time.monotonic()
         except StopIteration as stop:
             return stop.value
+        finally:
+            if listeners is not None:
+                listeners.close()
 
     def _round(self, step: Round) -> RoundResult:
         started = time.monotonic()
