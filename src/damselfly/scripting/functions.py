@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from lupa import lua51  # type: ignore[import-untyped]
 
+from damselfly.commands.args import to_int
 from damselfly.errors import CommandError
 from damselfly.scripting.engine import SCRIPT_FLAGS, Engine, parse_shebang
 
@@ -47,7 +48,7 @@ _lua_type = lua51.lua_type
 
 
 class Function:
-    __slots__ = ("callback", "description", "flags", "library", "name")
+    __slots__ = ("callback", "description", "flags", "library", "name", "no_writes", "text_name")
 
     def __init__(
         self, name: bytes, callback: Any, flags: list[bytes], description: bytes | None
@@ -57,10 +58,9 @@ class Function:
         self.flags = flags
         self.description = description
         self.library: Library | None = None
-
-    @property
-    def no_writes(self) -> bool:
-        return b"no-writes" in self.flags
+        # Worked out once here rather than on every FCALL.
+        self.no_writes = b"no-writes" in flags
+        self.text_name = name.decode("utf-8", "surrogateescape")
 
 
 class Library:
@@ -249,8 +249,6 @@ class FunctionLibraries:
         function = self.functions.get(argv[1].lower())
         if function is None:
             raise CommandError("ERR Function not found")
-        from damselfly.commands.args import to_int
-
         numkeys = to_int(argv[2])
         if numkeys is None:
             raise CommandError("ERR Bad number of keys provided")
@@ -260,16 +258,13 @@ class FunctionLibraries:
             raise CommandError("ERR Number of keys can't be negative")
         if read_only and not function.no_writes:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
-        keys = argv[3 : 3 + numkeys]
-        args = argv[3 + numkeys :]
         return self.engine.call_function(
             client,
-            function.name.decode("utf-8", "surrogateescape"),
+            function.text_name,
             function.callback,
             read_only or function.no_writes,
             argv,
-            keys,
-            args,
+            numkeys,
         )
 
     # -- DUMP / RESTORE ---------------------------------------------------------------------

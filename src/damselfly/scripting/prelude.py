@@ -3,9 +3,10 @@
 `PRELUDE` is one Lua chunk run once per runtime (scripting/engine.py). It receives the Python
 callbacks as arguments and keeps them only as upvalues of Lua closures, so no Python object is
 ever reachable from a script (lupa's `python` table is removed with the other unsafe globals).
-It returns the few Lua functions the engine calls: `compile`, `run` (KEYS/ARGV, the busy hook,
-the error handler), `call` and `load_library` (functions), `set_global`, `memory`, and
-`dump`/`load_binary` (compiled scripts go through bytecode once, see Engine.compile). lupa reads
+It returns the few Lua functions the engine calls: `compile`, `run` (KEYS/ARGV, the error
+handler), `call` and `load_library` (functions), `set_global`, `memory`, `dump`/`load_binary`
+(compiled scripts go through bytecode once, see Engine.compile) and `install_hook` (the count
+hook, installed once per runtime and left on: see its comment). lupa reads
 the global `debug` from C around calls (for tracebacks): a missing global read with no Lua
 caller is nil, not the sandbox's error, or Lua would panic.
 
@@ -268,17 +269,31 @@ local g_meta = raw_getmetatable(G)
 -- What the engine calls.
 local KILL_HOOK_EVERY = 1000
 
-local hook
+-- The count hook is installed once (`install_hook`) and stays on: setting and clearing it around
+-- every run cost ~0.2 µs of a ~5 µs EVALSHA. Between runs it fires only in the rare Lua code the
+-- engine runs itself (the prelude, which it skips) and py_hook answers nil with no run going.
+-- `killing` is set when a verdict switched it to its every-line mode; a run puts it back.
+local hook, count_every, killing
 hook = function()
-  -- Never inside the prelude: `run` must get to switch the hook off after its xpcall returns.
+  -- Never inside the prelude: `run` must get to restore the count hook after its xpcall.
   local running = getinfo(2, 'S')
   if running and running.source == INTERNAL then return end
   local verdict = py_hook()
   if verdict then
     -- Every line from now on raises again, so a pcall in the script cannot swallow the kill.
+    killing = true
     sethook(hook, 'l', KILL_HOOK_EVERY)
     error({err = verdict})
   end
+end
+local function install_hook(every)
+  count_every = every
+  killing = false
+  sethook(hook, '', every)
+end
+local function restore_hook()
+  killing = false
+  sethook(hook, '', count_every)
 end
 
 local function compile(code, chunkname)
@@ -295,43 +310,51 @@ local function load_binary(code, chunkname)
   return f, message
 end
 
--- run(f, hook_every, nkeys, ...): KEYS and ARGV globals from the arguments, then f().
-local function run(f, hook_every, nkeys, ...)
-  local all = {...}
-  local keys, argv = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, select('#', ...) do argv[i - nkeys] = all[i] end
+-- A run answers `result` alone when f returned, and (FAILED, error table) when it raised: one
+-- value crosses back to Python in the common case, and no Lua value converts to a Python tuple.
+local FAILED = false
+
+-- run(f, nkeys, ...): KEYS and ARGV globals from the arguments (keys first), then f().
+-- Both tables are built by the VM from the varargs ({...} and {select(...)}), the cheapest
+-- way measured (0.35 µs less than copying through a third table in a loop).
+local function run(f, nkeys, ...)
+  local keys = {...}
+  local argv = {select(nkeys + 1, ...)}
+  for i = #keys, nkeys + 1, -1 do keys[i] = nil end
   globals.KEYS, globals.ARGV = keys, argv
-  sethook(hook, '', hook_every)
   local ok, result = xpcall(f, handler)
-  sethook()
-  return ok, result
+  if killing then restore_hook() end
+  if ok then return result end
+  return FAILED, result
 end
 
--- call(f, hook_every, keys, args): a function (FCALL) gets KEYS and ARGV as its arguments.
-local function call(f, hook_every, nkeys, ...)
-  local all = {...}
-  local keys, argv = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, select('#', ...) do argv[i - nkeys] = all[i] end
-  sethook(hook, '', hook_every)
-  local ok, result = xpcall(function() return f(keys, argv) end, handler)
-  sethook()
-  return ok, result
+-- call(f, nkeys, ...): a function (FCALL) gets KEYS and ARGV as its arguments. The function
+-- and its tables wait in upvalues for `call_current`, so no closure is made per call.
+local call_f, call_keys, call_argv
+local function call_current() return call_f(call_keys, call_argv) end
+local function call(f, nkeys, ...)
+  local keys = {...}
+  call_argv = {select(nkeys + 1, ...)}
+  for i = #keys, nkeys + 1, -1 do keys[i] = nil end
+  call_f, call_keys = f, keys
+  local ok, result = xpcall(call_current, handler)
+  call_f, call_keys, call_argv = nil, nil, nil
+  if killing then restore_hook() end
+  if ok then return result end
+  return FAILED, result
 end
 
 -- load_library(f): run a library's code (FUNCTION LOAD) in the load-time globals.
-local function load_library(f, hook_every)
+local function load_library(f)
   g_meta.__index = load_globals
-  sethook(hook, '', hook_every)
   local ok, result = xpcall(f, handler)
-  sethook()
   g_meta.__index = globals
+  if killing then restore_hook() end
   return ok, result
 end
 
 local collectgarbage = collectgarbage
 local function memory() return collectgarbage('count') * 1024 end
 
-return compile, run, set_global, call, load_library, memory, dump, load_binary
+return compile, run, set_global, call, load_library, memory, dump, load_binary, install_hook
 """
