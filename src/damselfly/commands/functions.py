@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from damselfly.commands.scripting import count_failure, feed_monitors, kill_running
+from damselfly.commands.scripting import LUA_DIFFERENCES, count_failure, feed_monitors, kill_running
 from damselfly.commands.spec import Cmd, key_spec
 from damselfly.errors import CommandError
 from damselfly.keyspace.glob import glob_match
@@ -231,10 +231,12 @@ def _function(name: str, arity: int, flags: str, handler: Any, **kw: Any) -> Any
 COMMANDS = [
     Cmd("fcall", -3, "noscript stale skip_monitor no_mandatory_keys may_replicate", cmd_fcall,
         group=_G, since="7.0.0", complexity="Depends on the function that is executed.",
+        differences=LUA_DIFFERENCES,
         summary="Runs a function of a library loaded with FUNCTION LOAD.",
         args=_FCALL_ARGS, key_specs=_keys("RW access update", _RW_NOTES)),
     Cmd("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", cmd_fcall_ro,
         group=_G, since="7.0.0", complexity="Depends on the function that is executed.",
+        differences=LUA_DIFFERENCES,
         summary="Runs a no-writes function of a library loaded with FUNCTION LOAD.",
         args=_FCALL_ARGS, key_specs=_keys("RO access", _RO_NOTES)),
     Cmd("function", -2, "", None, group=_G, since="7.0.0", complexity="Depends on subcommand.",

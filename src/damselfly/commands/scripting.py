@@ -189,6 +189,17 @@ _EVAL_ARGS = "script:string numkeys:integer [key:key ...] [arg:string ...]"
 _EVALSHA_ARGS = "sha1:string numkeys:integer [key:key ...] [arg:string ...]"
 
 
+# What scripts see differently from Redis 7.0 (docs/commands.md; shared by EVAL and EVALSHA).
+LUA_DIFFERENCES = (
+    "Lua 5.1 through lupa. Read-only tables are emulated (C functions such as table.insert can "
+    "still write into one); tail calls become plain calls, so very deep tail recursion can "
+    "overflow; -0.0 passed to redis.call becomes 0; pcall() with no arguments raises. While a "
+    "script is busy, SIGTERM takes effect only when it ends, and a connection accepted in the "
+    "very loop turn the script started in is served after it. allow-oom, allow-stale, no-cluster "
+    "and allow-cross-slot-keys flags are accepted and inert."
+)
+
+
 def _keys(flags: str, notes: str = "") -> tuple[Any, ...]:
     return (key_spec(flags, index=2, keynumidx=0, firstkey=1, keystep=1, notes=notes),)
 
@@ -199,19 +210,19 @@ def _script(name: str, arity: int, flags: str, handler: Any, **kw: Any) -> Any:
 
 COMMANDS = [
     Cmd("eval", -3, _EVAL_FLAGS, cmd_eval, group=_G, since="2.6.0",
-        complexity="Depends on the script that is executed.",
+        complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a Lua script on the server (compiled once and cached by its SHA1).",
         args=_EVAL_ARGS, key_specs=_keys("RW access update", _RW_NOTES)),
     Cmd("eval_ro", -3, _EVAL_RO_FLAGS, cmd_eval_ro, group=_G, since="7.0.0",
-        complexity="Depends on the script that is executed.",
+        complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a Lua script that may not write (its writes are refused).",
         args=_EVAL_ARGS, key_specs=_keys("RO access", _RO_NOTES)),
     Cmd("evalsha", -3, _EVAL_FLAGS, cmd_evalsha, group=_G, since="2.6.0",
-        complexity="Depends on the script that is executed.",
+        complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a cached Lua script by its SHA1 digest.",
         args=_EVALSHA_ARGS, key_specs=_keys("RW access update")),
     Cmd("evalsha_ro", -3, _EVAL_RO_FLAGS, cmd_evalsha_ro, group=_G, since="7.0.0",
-        complexity="Depends on the script that is executed.",
+        complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a cached Lua script by its SHA1 digest; its writes are refused.",
         args=_EVALSHA_ARGS, key_specs=_keys("RO access")),
     Cmd("script", -2, "", None, group=_G, since="2.6.0", complexity="Depends on subcommand.",

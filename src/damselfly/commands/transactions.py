@@ -238,13 +238,17 @@ COMMANDS = [
         summary="Opens a transaction: the commands that follow are queued until EXEC."),
     Cmd("exec", 1, "noscript loading stale skip_slowlog", cmd_exec, group=_G, since="1.2.0",
         complexity="Depends on commands in the transaction",
-        summary="Runs every command queued since MULTI, or none when a watched key changed."),
+        summary="Runs every command queued since MULTI, or none when a watched key changed.",
+        differences="CLIENT INFO/LIST run inside EXEC on the same connection show the queued "
+        "command in cmd=, where Redis shows exec."),
     Cmd("discard", 1, _FLAGS, cmd_discard, group=_G, since="2.0.0",
         complexity="O(N), when N is the number of queued commands",
         summary="Drops the commands queued since MULTI and ends the transaction."),
     Cmd("watch", -2, _FLAGS, cmd_watch, keys=(1, -1, 1), key_flags="RO", group=_G,
         since="2.2.0", complexity="O(1) for every key.", args="key:key ...",
-        summary="Makes the next EXEC fail if any of these keys changes before it."),
+        summary="Makes the next EXEC fail if any of these keys changes before it.",
+        differences="SWAPDB that replaces a missing watched key with an already expired one "
+        "fails the watch (Redis keeps it)."),
     Cmd("unwatch", 1, _FLAGS, cmd_unwatch, group=_G, since="2.2.0",
         summary="Forgets every key the connection watches."),
 ]
