@@ -240,7 +240,7 @@ def test_a_server_error_reply_is_raised_naming_the_lock() -> None:
 
 
 def test_unknown_command_forgets_capabilities_so_the_next_operation_probes_again() -> None:
-    lock = make(n=1, caps=REDIS_84, fencing=False)
+    lock = make(n=1, caps=REDIS_84, fencing=False, wake_on_release=False)
     lock.token, lock.deadline = b"t" * 40, 50.0
     op = lock.release()
     step = next(op)
@@ -260,10 +260,41 @@ def test_unknown_command_forgets_capabilities_so_the_next_operation_probes_again
         (VALKEY_9, ("DELIFEQ", b"res", b"tok")),
     ],
 )
-def test_release_uses_the_native_compare_and_delete(
+def test_release_without_announcing_uses_the_native_compare_and_delete(
     caps: Capabilities, expected: tuple[Any, ...]
 ) -> None:
+    lock = make(caps=caps, wake_on_release=False)
+    lock.token, lock.deadline = b"tok", 10.0
+    op = lock.release()
+    step = next(op)
+    assert isinstance(step, Round)
+    assert step.calls == [Command(expected)]
+    assert finish(op, answer(0.0, 0.01, [1])) is None
+    assert lock.token is None
+
+
+@pytest.mark.parametrize("caps", [REDIS_84, VALKEY_9])
+def test_announced_release_prefers_the_script_for_one_round_trip(caps: Capabilities) -> None:
     lock = make(caps=caps)
+    lock.token, lock.deadline = b"tok", 10.0
+    op = lock.release()
+    step = next(op)
+    assert isinstance(step, Round)
+    assert step.calls == [ScriptCall(RELEASE, (b"res",), (b"tok", b"{res}:released"))]
+    assert finish(op, answer(0.0, 0.01, [1])) is None
+
+
+@pytest.mark.parametrize(
+    ("caps", "expected"),
+    [
+        (Capabilities(eval=False, delex=True, delifeq=False), ("DELEX", b"res", "IFEQ", b"tok")),
+        (Capabilities(eval=False, delex=False, delifeq=True), ("DELIFEQ", b"res", b"tok")),
+    ],
+)
+def test_native_release_without_scripts_is_announced_by_a_second_round(
+    caps: Capabilities, expected: tuple[Any, ...]
+) -> None:
+    lock = make(caps=caps, fencing=False)
     lock.token, lock.deadline = b"tok", 10.0
     op = lock.release()
     step = next(op)
@@ -459,7 +490,7 @@ def test_a_wake_up_after_the_timeout_gives_up() -> None:
 
 
 def test_native_release_is_announced_only_where_the_delete_happened() -> None:
-    lock = make(n=3, caps=REDIS_84)
+    lock = make(n=3, caps=NO_SCRIPTS, fencing=False)
     lock.token, lock.deadline = b"tok", 10.0
     op = lock.release()
     next(op)
