@@ -14,25 +14,24 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from damselfly.lock.core import (
-    DEFAULT_RETRY_DELAY,
     Call,
     Command,
     Failure,
     Listen,
-    LockCore,
     Operation,
     Round,
     RoundResult,
     Woken,
 )
 from damselfly.lock.errors import NotAcquired, NotOwned, QuorumLost
+from damselfly.lock.shell import LockShell
 
 
 async def run_call(client: Any, call: Call, timeout: float) -> Any:
@@ -121,61 +120,16 @@ class _Listeners:
         self.subs, self.readers = [], []
 
 
-class AsyncRedlock:
-    """The asyncio twin of `damselfly.lock.Redlock` (same options; `on_lost` may be a
-    coroutine function)."""
+class AsyncRedlock(LockShell):
+    """The asyncio twin of `damselfly.lock.Redlock` over redis.asyncio clients (same options,
+    from LockShell; `on_lost` may be a coroutine function; the watchdog is a task)."""
 
     def __init__(
-        self,
-        clients: Sequence[Any],
-        name: str | bytes,
-        ttl: float = 10.0,
-        *,
-        blocking: bool = True,
-        timeout: float | None = None,
-        retry_delay: float = DEFAULT_RETRY_DELAY,
-        fencing: bool = True,
-        fence_key: str | bytes | None = None,
-        auto_renew: bool = False,
-        on_lost: Callable[[AsyncRedlock], Any] | None = None,
-        request_timeout: float | None = None,
-        wake_on_release: bool = True,
-    ) -> None:
-        self.clients = list(clients)
-        self.core = LockCore(
-            name,
-            ttl,
-            len(self.clients),
-            fencing=fencing,
-            retry_delay=retry_delay,
-            fence_key=fence_key,
-            wake_on_release=wake_on_release,
-        )
-        self.blocking = blocking
-        self.timeout = timeout
-        self.auto_renew = auto_renew
-        self.on_lost = on_lost
-        self.request_timeout = request_timeout or max(0.05, ttl / 10)
+        self, clients: Sequence[Any], name: str | bytes, ttl: float = 10.0, **options: Any
+    ):
+        super().__init__(clients, name, ttl, **options)
         self._mutex = asyncio.Lock()
         self._watchdog: asyncio.Task[None] | None = None
-
-    @property
-    def name(self) -> str:
-        return self.core.name
-
-    @property
-    def fencing_token(self) -> int | None:
-        return self.core.fencing_token
-
-    @property
-    def token(self) -> bytes | None:
-        return self.core.token
-
-    def owned(self) -> bool:
-        return self.core.owned(time.monotonic())
-
-    def validity(self) -> float:
-        return self.core.validity(time.monotonic())
 
     async def locked(self) -> bool:
         return bool(await self._drive(self.core.locked()))
