@@ -202,9 +202,8 @@ def test_event_stream_matches_redis_as_resp3_pushes(
     compare(notifying, SCRIPTS[name], "KEAnm", resp3=True)
 
 
-# Only commands that emit their events before replying in Redis 7.0: for the others (the list
-# pushes and pops, GETSET/GETDEL/GETEX, SET ... GET, EXPIRE, LSET) Redis 7.0 writes the reply
-# first, and damselfly's pushes still come before the reply (a known difference).
+# Commands that emit their events before replying; the ones that reply first (pops, GETSET,
+# EXPIRE ...) are compared in test_event_order_diff.py.
 SELF_SUBSCRIBED = [
     "a: PSUBSCRIBE __keyspace@0__:*",
     "a: SUBSCRIBE __keyevent@0__:del",
@@ -224,7 +223,7 @@ SELF_SUBSCRIBED = [
 def test_client_subscribed_to_its_own_events(
     resp3: bool, notifying: tuple[ServerProcess, ServerProcess]
 ) -> None:
-    """RESP3: the pushes for a client's own write come before that write's reply. RESP2: the
+    """RESP3: the pushes for these writes come before the write's reply. RESP2: the
     client can only (un)subscribe, and the other connection's events still reach it."""
     compare(notifying, SELF_SUBSCRIBED, "KEAnm", resp3=resp3)
 

@@ -186,7 +186,8 @@ def cmd_exec(client: Client, argv: list[bytes]) -> Any:
     extra = client.extra
     was_frozen = server.time_frozen
     no_block = extra.get("no_block")
-    stream = extra.get("protocol") is not None
+    proto: Any = extra.get("protocol")
+    stream = proto is not None
     replies: list[Any] = []
     server.time_frozen = True
     extra["no_block"] = True
@@ -194,11 +195,13 @@ def cmd_exec(client: Client, argv: list[bytes]) -> Any:
         if stream:
             client.write_push(b"*%d\r\n" % len(queue))
         for queued_argv in queue:
+            if stream:
+                proto.running = queued_argv  # for the events it announces after its reply
             reply = dispatch.execute(client, queued_argv, queued_spec(server, queued_argv))
             if stream:
                 out: list[bytes] = []
                 encode(reply, client.resp == 3, out)
-                client.write_push(b"".join(out))
+                proto.reply_part(b"".join(out))
             else:
                 replies.append(reply)
     finally:

@@ -26,7 +26,11 @@ Flow control, and when each stop ends:
   command, before the next one runs.
 - Out-of-band data for a client (pub/sub messages, MONITOR lines) goes after the replies it has
   produced so far: into the batch being built when the client itself is running, else straight
-  to the transport.
+  to the transport. One exception, the keyspace events a client's own command causes: the
+  commands of `notify.AFTER_REPLY` (pops, GETSET, EXPIRE ...) reply before announcing some of
+  their events, as in Redis 7.0, so from the first such event on the pushes for this client are
+  `held` and follow the command's reply (each element's, inside EXEC; a served blocking
+  command's, which is written at the end of the serving pass).
 - Closing: after QUIT, a protocol error or a CLIENT KILL of itself the replies already produced
   are written first (`transport.close` flushes), and nothing pipelined after it runs.
 """
@@ -41,7 +45,9 @@ from damselfly.errors import ProtocolError
 from damselfly.protocol.encoder import encode
 from damselfly.protocol.parser import RequestParser
 from damselfly.server import dispatch
+from damselfly.server.blocking import NOT_READY, Waiter
 from damselfly.server.client import REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from damselfly.server.notify import events_after_reply
 
 if TYPE_CHECKING:
     from damselfly.server.server import Server
@@ -61,10 +67,12 @@ class ClientProtocol(asyncio.Protocol):
         "client",
         "closed",
         "detached",
+        "held",
         "parser",
         "pending",
         "pending_error",
         "reading_paused",
+        "running",
         "server",
         "transport",
         "waiting_argv",
@@ -88,6 +96,10 @@ class ClientProtocol(asyncio.Protocol):
         self.batch: list[bytes] | None = None
         # The command of this client that is blocked on keys (CLIENT LIST shows its argv-mem).
         self.waiting_argv: list[bytes] = []
+        # The command of this client that is running (EXEC sets each queued one in turn), and
+        # the pushes held back until its reply is written (see the module docstring).
+        self.running: list[bytes] | None = None
+        self.held: list[bytes] | None = None
 
     # -- connection lifecycle ------------------------------------------------------------------
 
@@ -222,11 +234,14 @@ class ClientProtocol(asyncio.Protocol):
                 self._pause_reading()
                 server.park_paused(self)
                 return
+            self.running = argv
             reply = execute(client, argv)
+            self.running = None
             if client.blocked is not None:
                 # The command waits for a key; its reply comes through `unblocked`, and the
                 # commands pipelined after it wait for that.
                 self.waiting_argv = argv
+                self._hold_when_served(client.blocked, argv)
                 self.pending = commands[index + 1 :]
                 # Reading goes on (what arrives is queued behind the blocked command), so a
                 # client that disconnects while blocked is noticed and leaves the wait queues.
@@ -237,6 +252,9 @@ class ClientProtocol(asyncio.Protocol):
                 self._reply_with_flags(reply, out)
             else:
                 encode(reply, client.resp == 3, out)
+            if self.held is not None:
+                out.extend(self.held)
+                self.held = None
             if blocking.ready:
                 # This command wrote keys that blocked clients wait for: serve them now that it
                 # has finished (never in the middle of it).
@@ -298,6 +316,9 @@ class ClientProtocol(asyncio.Protocol):
             self._reply_with_flags(reply, out)
         else:
             encode(reply, client.resp == 3, out)
+        if self.held is not None:
+            out.extend(self.held)
+            self.held = None
         self.flush(out)
         if self.pending or self.pending_error is not None:
             # Like Redis (beforeSleep), what this client pipelined after the blocking command
@@ -335,16 +356,72 @@ class ClientProtocol(asyncio.Protocol):
         if client.close_after_reply:
             self.close()
 
+    def _hold_when_served(self, waiter: Waiter, argv: list[bytes]) -> None:
+        """Serving the blocked command runs its core again (waiter.retry): it is then this
+        client's running command, and its reply, written by Redis at once, only goes out at
+        the end of the serving pass here, so whatever comes for the client meanwhile waits."""
+        retry = waiter.retry
+
+        def served(key: bytes) -> Any:
+            self.running = argv
+            try:
+                reply = retry(key)
+            finally:
+                self.running = None
+            if reply is NOT_READY:
+                self._release_held()
+            elif self.held is None:
+                self.held = []
+            return reply
+
+        waiter.retry = served
+
+    def _release_held(self) -> None:
+        held, self.held = self.held, None
+        if held:
+            self._write(b"".join(held))
+
+    def reply_part(self, data: bytes) -> None:
+        """A piece of reply the running command writes itself (EXEC, element by element): the
+        pushes held for after that element follow it."""
+        self.running = None
+        held, self.held = self.held, None
+        self.write_out_of_band(data)
+        if held:
+            self._write(b"".join(held))
+
     def write_out_of_band(self, data: bytes) -> None:
-        """Bytes for this client that are not a reply to its own command (MONITOR, pub/sub)."""
+        """Bytes for this client that are not a reply to its own command (MONITOR, EXEC's
+        elements, SUBSCRIBE's confirmations), silenced by CLIENT REPLY OFF|SKIP."""
         client = self.client
-        if self.closed or client is None or client.reply_flags & _SUPPRESSED:
+        if client is None or client.reply_flags & _SUPPRESSED:
             return
-        if self.batch is not None:
+        self._write(data)
+
+    def deliver_message(self, data: bytes, event: str | None = None) -> None:
+        """A pub/sub message (keyspace notifications included). Like Redis 7.0, which marks
+        these writes as pushes, CLIENT REPLY OFF|SKIP does not silence them.
+
+        `event`: the keyspace event a notification announces; it is held for after the reply
+        when this client's running command announces it after replying (notify.AFTER_REPLY).
+        """
+        if self.held is None and event is not None and self.running is not None:
+            if event in events_after_reply(self.running):
+                self.held = []
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        if self.closed or self.client is None:
+            return
+        held = self.held
+        if held is not None:
+            # Past the reply point of the running command: all keeps its order behind it.
+            held.append(data)
+        elif self.batch is not None:
             self.batch.append(data)
-            return
-        self.transport.write(data)
-        self._check_output_limit()
+        else:
+            self.transport.write(data)
+            self._check_output_limit()
 
     def _check_output_limit(self) -> None:
         buffered = self.transport.get_write_buffer_size()

@@ -8,7 +8,8 @@ with the same glob matcher KEYS uses.
 
 A message is encoded once per protocol version and handed to each subscriber's connection, which
 places it after the replies it has already produced in the current batch (so a client publishing
-to itself sees the message before PUBLISH's reply, as with Redis).
+to itself sees the message before PUBLISH's reply, as with Redis). A keyspace notification carries
+its event name along, because some commands announce to their own client only after replying.
 """
 
 from __future__ import annotations
@@ -89,8 +90,14 @@ class PubSub:
             return self.patterns
         return self.shard_channels
 
-    def publish(self, channel: bytes, message: bytes, shard: bool = False) -> int:
-        """Deliver to channel subscribers, then pattern subscribers; the count of deliveries."""
+    def publish(
+        self, channel: bytes, message: bytes, shard: bool = False, event: str | None = None
+    ) -> int:
+        """Deliver to channel subscribers, then pattern subscribers; the count of deliveries.
+
+        `event` names the keyspace event a notification carries: the connection of the client
+        whose command caused it may hold it until that command's reply (server/notify.py).
+        """
         receivers = 0
         cache: dict[int, bytes] = {}
         kind = b"smessage" if shard else b"message"
@@ -99,7 +106,7 @@ class PubSub:
         if subscribers:
             payload = Push([kind, channel, message])
             for client in list(subscribers):
-                _deliver(client, payload, cache)
+                _deliver(client, payload, cache, event)
                 receivers += 1
         if not shard and self.patterns:
             # Snapshots: a delivery can drop its client (output buffer limit), which removes
@@ -111,15 +118,15 @@ class PubSub:
                 payload = Push([b"pmessage", pattern, channel, message])
                 pcache: dict[int, bytes] = {}
                 for client in list(clients):
-                    _deliver(client, payload, pcache)
+                    _deliver(client, payload, pcache, event)
                     receivers += 1
         return receivers
 
 
-def _deliver(client: Client, payload: Push, cache: dict[int, bytes]) -> None:
+def _deliver(client: Client, payload: Push, cache: dict[int, bytes], event: str | None) -> None:
     data = cache.get(client.resp)
     if data is None:
         data = cache[client.resp] = encode_one(payload, client.resp == 3)
     proto = client.extra.get("protocol")
     if proto is not None:
-        proto.write_out_of_band(data)
+        proto.deliver_message(data, event)

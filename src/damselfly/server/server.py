@@ -261,7 +261,7 @@ class Server:
         if not flags or kind not in flags:
             return
         for channel, message in channels_for(flags, event, key, db.index):
-            self.pubsub.publish(channel, message)
+            self.pubsub.publish(channel, message, event=event)
 
     # -- errors, monitor, slowlog --------------------------------------------------------------
 
