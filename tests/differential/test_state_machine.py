@@ -46,10 +46,9 @@ from tests.differential import compare
 from tests.servers import (
     RawConnection,
     ServerProcess,
+    dedicated_pair,
     encode_command,
     redis_server_path,
-    start_damselfly,
-    start_redis,
 )
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -607,29 +606,46 @@ class DifferentialMachine(RuleBasedStateMachine):
 # --- the test -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[ServerProcess, ServerProcess, frozenset[str]]]:
-    """A private redis-server and damselfly: other tests' config changes cannot leak in."""
+def private_servers() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """(oracle, ours): a redis-server and a damselfly of the module's own (other tests' config
+    changes cannot leak in), both with active expiry off. Active expiry removes already-expired
+    keys at moments no test controls (SET ... PXAT in the past leaves such a key until someone
+    touches it); with it off, lazy expiry alone decides, identically on both servers, and
+    DBSIZE/DEL/RENAME/... on those keys are compared too. The body of a module-scoped fixture."""
     if redis_server_path() is None:
         if IN_CI:
             pytest.fail("redis-server is not installed; `make test` installs it with apt-get")
         pytest.skip("redis-server not installed: differential tests skipped")
-    oracle = start_redis("--enable-debug-command", "local")
+    pair = dedicated_pair("--enable-debug-command", "local")
+    ours, oracle = next(pair)
     try:
-        ours = start_damselfly()
-    except Exception:
-        oracle.stop()
-        raise
-    try:
-        # Active expiry removes already-expired keys at moments no test controls (SET ... PXAT
-        # in the past leaves such a key until someone touches it); with it off, lazy expiry
-        # alone decides, identically on both servers, and DBSIZE/DEL/RENAME/... on those keys
-        # are compared too.
         for proc in (oracle, ours):
             conn = proc.raw()
             reply = conn.request(encode_command("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
             conn.close()
             assert reply == b"+OK\r\n", (proc.name, reply)
+        yield oracle, ours
+    finally:
+        pair.close()
+
+
+def machine_settings(examples: int = EXAMPLES, steps: int = STEPS) -> settings:
+    """Hypothesis settings of a differential state machine: the budget, derandomized in CI."""
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=IN_CI,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[ServerProcess, ServerProcess, frozenset[str]]]:
+    pair = private_servers()
+    oracle, ours = next(pair)
+    try:
         unknown = probe_unknown(ours)
         assert "flushall" not in unknown, "the state machine resets both servers with FLUSHALL"
         missing = sorted(n for n in unknown if n in COMMANDS_UNDER_TEST)
@@ -641,8 +657,7 @@ def servers() -> Iterator[tuple[ServerProcess, ServerProcess, frozenset[str]]]:
             )
         yield oracle, ours, unknown
     finally:
-        ours.stop()
-        oracle.stop()
+        pair.close()
 
 
 @pytest.mark.parametrize("protocol", [2, 3], ids=["resp2", "resp3"])
@@ -655,14 +670,7 @@ def test_random_command_sequences_reply_like_redis(
         run_state_machine_as_test(
             # Hypothesis accepts any factory here; its annotation only names the class form.
             lambda: DifferentialMachine(pair),  # type: ignore[arg-type]
-            settings=settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                database=None,
-                derandomize=IN_CI,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
+            settings=machine_settings(),
         )
     finally:
         pair.close()

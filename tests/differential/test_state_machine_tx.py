@@ -33,19 +33,19 @@ from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from tests.differential import compare
-from tests.differential.test_state_machine import IN_CI, weighted
+from tests.differential.test_state_machine import (
+    machine_settings,
+    private_servers,
+    weighted,
+)
 from tests.servers import (
     RawConnection,
     ServerProcess,
     encode_command,
-    redis_server_path,
-    start_damselfly,
-    start_redis,
 )
 
 EXAMPLES = int(os.environ.get("DAMSELFLY_HYPOTHESIS_EXAMPLES", "80"))
@@ -594,28 +594,7 @@ class TxMachine(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """A private redis-server and damselfly: other tests' config changes cannot leak in."""
-    if redis_server_path() is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed; `make test` installs it with apt-get")
-        pytest.skip("redis-server not installed: differential tests skipped")
-    oracle = start_redis("--enable-debug-command", "local")
-    try:
-        ours = start_damselfly()
-    except Exception:
-        oracle.stop()
-        raise
-    try:
-        # Lazy expiry alone decides when a key expired by PEXPIREAT in the past goes away.
-        for proc in (oracle, ours):
-            conn = proc.raw()
-            reply = conn.request(encode_command("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
-            conn.close()
-            assert reply == b"+OK\r\n", (proc.name, reply)
-        yield oracle, ours
-    finally:
-        ours.stop()
-        oracle.stop()
+    yield from private_servers()
 
 
 @pytest.mark.parametrize("protocol", [2, 3], ids=["resp2", "resp3"])
@@ -628,14 +607,7 @@ def test_random_lists_transactions_and_scripts_reply_like_redis(
         run_state_machine_as_test(
             # Hypothesis accepts any factory here; its annotation only names the class form.
             lambda: TxMachine(conns),  # type: ignore[arg-type]
-            settings=settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                database=None,
-                derandomize=IN_CI,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
+            settings=machine_settings(EXAMPLES, STEPS),
         )
     finally:
         conns.close()
