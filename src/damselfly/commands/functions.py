@@ -10,8 +10,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from damselfly.commands.scripting import LUA_DIFFERENCES, count_failure, feed_monitors, kill_running
-from damselfly.commands.spec import Cmd, key_spec
+from damselfly.commands.scripting import (
+    EVAL_FLAGS,
+    EVAL_RO_FLAGS,
+    GROUP,
+    LUA_DIFFERENCES,
+    RO_NOTES,
+    RW_NOTES,
+    count_failure,
+    feed_monitors,
+    kill_running,
+    script_keys,
+)
+from damselfly.commands.spec import Cmd
 from damselfly.errors import CommandError
 from damselfly.keyspace.glob import glob_match
 from damselfly.protocol.types import OK, Map, SetReply, Status
@@ -213,15 +224,9 @@ def cmd_function_help(client: Client, argv: list[bytes]) -> Any:
 
 # -- declarations --------------------------------------------------------------------------------
 
-_G = "scripting"
+_G = GROUP
 _FCALL_ARGS = "function:string numkeys:integer [key:key ...] [arg:string ...]"
-_RW_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
-_RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
 _ALL_SUCCEEDED = "request_policy:all_shards response_policy:all_succeeded"
-
-
-def _keys(flags: str, notes: str) -> tuple[Any, ...]:
-    return (key_spec(flags, index=2, keynumidx=0, firstkey=1, keystep=1, notes=notes),)
 
 
 def _function(name: str, arity: int, flags: str, handler: Any, **kw: Any) -> Any:
@@ -229,16 +234,16 @@ def _function(name: str, arity: int, flags: str, handler: Any, **kw: Any) -> Any
 
 
 COMMANDS = [
-    Cmd("fcall", -3, "noscript stale skip_monitor no_mandatory_keys may_replicate", cmd_fcall,
+    Cmd("fcall", -3, EVAL_FLAGS, cmd_fcall,
         group=_G, since="7.0.0", complexity="Depends on the function that is executed.",
         differences=LUA_DIFFERENCES,
         summary="Runs a function of a library loaded with FUNCTION LOAD.",
-        args=_FCALL_ARGS, key_specs=_keys("RW access update", _RW_NOTES)),
-    Cmd("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", cmd_fcall_ro,
+        args=_FCALL_ARGS, key_specs=script_keys("RW access update", RW_NOTES)),
+    Cmd("fcall_ro", -3, EVAL_RO_FLAGS, cmd_fcall_ro,
         group=_G, since="7.0.0", complexity="Depends on the function that is executed.",
         differences=LUA_DIFFERENCES,
         summary="Runs a no-writes function of a library loaded with FUNCTION LOAD.",
-        args=_FCALL_ARGS, key_specs=_keys("RO access", _RO_NOTES)),
+        args=_FCALL_ARGS, key_specs=script_keys("RO access", RO_NOTES)),
     Cmd("function", -2, "", None, group=_G, since="7.0.0", complexity="Depends on subcommand.",
         summary="A container for the commands about function libraries.", subcommands=[
             _function("delete", 3, "write noscript", cmd_function_delete,

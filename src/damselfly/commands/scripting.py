@@ -180,11 +180,13 @@ def cmd_script_help(client: Client, argv: list[bytes]) -> Any:
 
 # -- declarations --------------------------------------------------------------------------------
 
-_G = "scripting"
-_EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys may_replicate"
-_EVAL_RO_FLAGS = "readonly noscript stale skip_monitor no_mandatory_keys"
-_RW_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
-_RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
+GROUP = "scripting"
+_G = GROUP
+# EVAL's flags and key notes, which FCALL shares (functions.py).
+EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys may_replicate"
+EVAL_RO_FLAGS = "readonly noscript stale skip_monitor no_mandatory_keys"
+RW_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
+RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
 _EVAL_ARGS = "script:string numkeys:integer [key:key ...] [arg:string ...]"
 _EVALSHA_ARGS = "sha1:string numkeys:integer [key:key ...] [arg:string ...]"
 
@@ -200,7 +202,8 @@ LUA_DIFFERENCES = (
 )
 
 
-def _keys(flags: str, notes: str = "") -> tuple[Any, ...]:
+def script_keys(flags: str, notes: str = "") -> tuple[Any, ...]:
+    """The key spec of EVAL-like commands: numkeys at argument 2, then the keys."""
     return (key_spec(flags, index=2, keynumidx=0, firstkey=1, keystep=1, notes=notes),)
 
 
@@ -209,22 +212,22 @@ def _script(name: str, arity: int, flags: str, handler: Any, **kw: Any) -> Any:
 
 
 COMMANDS = [
-    Cmd("eval", -3, _EVAL_FLAGS, cmd_eval, group=_G, since="2.6.0",
+    Cmd("eval", -3, EVAL_FLAGS, cmd_eval, group=_G, since="2.6.0",
         complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a Lua script on the server (compiled once and cached by its SHA1).",
-        args=_EVAL_ARGS, key_specs=_keys("RW access update", _RW_NOTES)),
-    Cmd("eval_ro", -3, _EVAL_RO_FLAGS, cmd_eval_ro, group=_G, since="7.0.0",
+        args=_EVAL_ARGS, key_specs=script_keys("RW access update", RW_NOTES)),
+    Cmd("eval_ro", -3, EVAL_RO_FLAGS, cmd_eval_ro, group=_G, since="7.0.0",
         complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a Lua script that may not write (its writes are refused).",
-        args=_EVAL_ARGS, key_specs=_keys("RO access", _RO_NOTES)),
-    Cmd("evalsha", -3, _EVAL_FLAGS, cmd_evalsha, group=_G, since="2.6.0",
+        args=_EVAL_ARGS, key_specs=script_keys("RO access", RO_NOTES)),
+    Cmd("evalsha", -3, EVAL_FLAGS, cmd_evalsha, group=_G, since="2.6.0",
         complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a cached Lua script by its SHA1 digest.",
-        args=_EVALSHA_ARGS, key_specs=_keys("RW access update")),
-    Cmd("evalsha_ro", -3, _EVAL_RO_FLAGS, cmd_evalsha_ro, group=_G, since="7.0.0",
+        args=_EVALSHA_ARGS, key_specs=script_keys("RW access update")),
+    Cmd("evalsha_ro", -3, EVAL_RO_FLAGS, cmd_evalsha_ro, group=_G, since="7.0.0",
         complexity="Depends on the script that is executed.", differences=LUA_DIFFERENCES,
         summary="Runs a cached Lua script by its SHA1 digest; its writes are refused.",
-        args=_EVALSHA_ARGS, key_specs=_keys("RO access")),
+        args=_EVALSHA_ARGS, key_specs=script_keys("RO access")),
     Cmd("script", -2, "", None, group=_G, since="2.6.0", complexity="Depends on subcommand.",
         summary="A container for the commands about the Lua script cache.", subcommands=[
             _script("debug", 3, "noscript", cmd_script_debug, since="3.2.0",
